@@ -1,0 +1,3 @@
+from cilium_lint.cli import main
+
+raise SystemExit(main())

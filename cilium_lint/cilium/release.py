@@ -1,0 +1,62 @@
+"""The Cilium release of a tree: its effective values, and the chart defaults behind unset keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cilium_lint.cilium.chart_facts import ChartDefault, ChartVersionFacts, facts_for
+from cilium_lint.document import Location
+from cilium_lint.flux.helmrelease import Release
+from cilium_lint.sourcemap import Path
+
+CILIUM_CHART = "cilium"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One Helm key as the chart will see it."""
+
+    path: Path
+    written: bool  # set by some values source
+    value: Any  # what is written, or the chart default's effective value when unset
+    default: ChartDefault | None  # the chart default (None: the chart has none for this key)
+    location: Location
+    unknown: bool  # unset here, but an unreadable values source might set it
+
+    @property
+    def key(self) -> str:
+        return ".".join(str(p) for p in self.path)
+
+
+@dataclass(eq=False)
+class CiliumRelease:
+    release: Release
+    chart: ChartVersionFacts
+
+    @property
+    def identity(self) -> str:
+        return self.release.obj.ref
+
+    def setting(self, path: Path) -> Setting:
+        values = self.release.values
+        written, value = values.get(path)
+        default = self.chart.default(tuple(str(p) for p in path))
+        if not written and default is not None:
+            value = default.effective
+        return Setting(
+            path=path,
+            written=written,
+            value=value,
+            default=default,
+            location=values.locate(path),
+            unknown=not written and bool(values.unknown_sources),
+        )
+
+
+def cilium_releases(releases: list[Release]) -> list[CiliumRelease]:
+    return [
+        CiliumRelease(release, facts_for(release.chart_version))
+        for release in releases
+        if release.chart == CILIUM_CHART
+    ]

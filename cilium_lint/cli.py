@@ -1,0 +1,197 @@
+"""Command line: ``cilium-lint [PATH ...]``, ``cilium-lint rules``, ``cilium-lint rule ID``.
+
+Exit codes: 0 no finding at or above ``--fail-on`` (error by default); 1 such findings;
+2 usage, configuration or internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from cilium_lint import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+ISSUES_URL = "https://github.com/cilium-lint/cilium-lint/issues"
+SUBCOMMANDS = ("check", "rules", "rule")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cilium-lint",
+        description="Lint a Flux/Kustomize tree for the Cilium invariants before it is applied.",
+        epilog="Other commands: `cilium-lint rules` lists the rules, "
+        "`cilium-lint rule CL101` explains one.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
+    parser.add_argument("--format", choices=("text", "sarif", "json"), default="text")
+    parser.add_argument("--output", "-o", type=Path, help="write the report to FILE")
+    parser.add_argument("--config", type=Path, help="configuration file (default: discovered)")
+    parser.add_argument(
+        "--select", type=_ids, default=[], help="comma-separated rule ids or prefixes to run"
+    )
+    parser.add_argument(
+        "--ignore", type=_ids, default=[], help="comma-separated rule ids or prefixes to skip"
+    )
+    parser.add_argument(
+        "--rule-dir", type=Path, action="append", default=[], help="folder of extra rule files"
+    )
+    parser.add_argument(
+        "--fail-on", choices=("error", "warning", "note"), help="lowest severity that fails"
+    )
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"cilium-lint {__version__}")
+    return parser
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"cannot write {output}: folder {directory} does not exist")
+    # Written next to the target and renamed, so an interrupted run leaves no half report.
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _use_color(args: argparse.Namespace) -> bool:
+    return (
+        args.output is None
+        and not args.no_color
+        and "NO_COLOR" not in os.environ
+        and sys.stdout.isatty()
+    )
+
+
+def _check(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    from cilium_lint.config import load_config
+    from cilium_lint.engine import Selection, lint
+    from cilium_lint.registry import load_registry
+    from cilium_lint.report import formatter
+    from cilium_lint.rules.api import Severity
+
+    paths = args.paths or [Path(".")]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    loaded = load_config(args.config, paths[0])
+    rule_dirs = list(args.rule_dir)
+    registry = load_registry(rule_dirs)
+    report = lint(
+        paths,
+        Path.cwd(),
+        loaded.config,
+        registry,
+        Selection(tuple(args.select), tuple(args.ignore)),
+        config_base=loaded.base,
+        fail_on=Severity(args.fail_on) if args.fail_on else None,
+    )
+    _write(formatter(args.format, color=_use_color(args))(report), args.output)
+    if args.output is not None and args.format != "text":
+        from cilium_lint.report.text import summary
+
+        print(summary(report), file=sys.stderr)
+    return EXIT_FINDINGS if report.failed and not args.exit_zero else EXIT_OK
+
+
+def _rules(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="cilium-lint rules", description="List every rule.")
+    parser.add_argument("--rule-dir", type=Path, action="append", default=[])
+    args = parser.parse_args(argv)
+    from cilium_lint.registry import load_registry
+
+    registry = load_registry(args.rule_dir)
+    rows = [
+        (r.meta.id, r.meta.name, r.meta.severity.value, registry.packs[r.meta.id], r.meta.summary)
+        for r in registry.rules.values()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    return EXIT_OK
+
+
+def _rule(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="cilium-lint rule", description="Explain one rule.")
+    parser.add_argument("id", help="rule id, e.g. CL101")
+    parser.add_argument("--rule-dir", type=Path, action="append", default=[])
+    args = parser.parse_args(argv)
+    from cilium_lint.registry import load_registry
+    from cilium_lint.report.sarif import help_uri
+
+    registry = load_registry(args.rule_dir)
+    rule = registry.get(args.id)
+    if rule is None:
+        raise UsageError(f"no rule {args.id.upper()} (see `cilium-lint rules`)")
+    meta = rule.meta
+    print(f"{meta.id} {meta.name} ({meta.severity.value}, {registry.packs[meta.id]} pack)")
+    print()
+    print(meta.help_markdown())
+    print()
+    print(f"Documentation: {help_uri(meta)}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    command, rest = "check", argv
+    if argv and argv[0] in SUBCOMMANDS:
+        command, rest = argv[0], argv[1:]
+    try:
+        if command == "rules":
+            return _rules(rest)
+        if command == "rule":
+            return _rule(rest)
+        return _check(rest)
+    except KeyboardInterrupt:
+        print("cilium-lint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); nothing more to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except SystemExit as exc:  # argparse: usage errors and --help/--version
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except Exception as exc:
+        from cilium_lint.config import ConfigError
+        from cilium_lint.rules.declarative import RuleLoadError
+
+        if isinstance(exc, ConfigError | RuleLoadError | UsageError):
+            print(f"cilium-lint: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"cilium-lint: internal error: {type(exc).__name__}: {exc} "
+                f"(run with --debug for the traceback; please report it at {ISSUES_URL})",
+                file=sys.stderr,
+            )
+        return EXIT_ERROR

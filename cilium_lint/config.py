@@ -1,0 +1,213 @@
+"""The policy and the linter's settings: the embedded default, a user's file over it, validated.
+
+Precedence: ``--config FILE``; else the nearest ``.cilium-lint.yaml`` (or ``.yml``) or
+``pyproject.toml`` with ``[tool.cilium-lint]``, walking up from the linted path to the repository
+root (the folder holding ``.git``); else the embedded policy alone. Command-line options override
+the file's ``select``, ``ignore`` and ``fail-on``.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cilium_lint.document import Document
+from cilium_lint.rules.api import Severity
+from cilium_lint.yamlload import parse_yaml
+
+CONFIG_NAMES = (".cilium-lint.yaml", ".cilium-lint.yml")
+PYPROJECT_TABLE = "cilium-lint"
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix; the message names file, line and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CiliumPolicy(_Strict):
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Expected Cilium Helm values (a partial values mapping). Each key is enforced.",
+    )
+
+
+class LbIpamPolicy(_Strict):
+    pools: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+        default_factory=list,
+        description="The policy pool(s): every requested LoadBalancer IP and every "
+        "CiliumLoadBalancerIPPool block must lie inside one of them.",
+    )
+
+
+class RuleSettings(BaseModel):
+    """Per-rule settings: ``severity`` and the rule's own parameters."""
+
+    model_config = ConfigDict(extra="allow")
+    severity: Severity | None = None
+
+
+class Config(_Strict):
+    cilium: CiliumPolicy = Field(default_factory=CiliumPolicy)
+    lb_ipam: LbIpamPolicy = Field(default_factory=LbIpamPolicy, alias="lb-ipam")
+    select: list[str] = Field(default_factory=list, description="Rule ids or prefixes to run.")
+    ignore: list[str] = Field(default_factory=list, description="Rule ids or prefixes to skip.")
+    rules: dict[str, RuleSettings] = Field(default_factory=dict)
+    exclude: list[str] = Field(
+        default_factory=list, description="Glob patterns of paths not to lint."
+    )
+    fail_on: Severity = Field(Severity.ERROR, alias="fail-on")
+    max_file_size: int = Field(8 * 1024 * 1024, alias="max-file-size", gt=0)
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _rule_prefixes(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item or not item[0].isalpha() or not item.replace("-", "").isalnum():
+                raise ValueError(f"'{item}' is not a rule id or prefix (like CL204 or CL2)")
+        return [item.upper() for item in value]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: Config
+    path: Path | None  # None: the embedded policy alone
+
+    @property
+    def base(self) -> Path | None:
+        return self.path.parent if self.path else None
+
+
+def default_policy() -> dict[str, Any]:
+    text = resources.files("cilium_lint").joinpath("default_policy.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data
+
+
+def merge_policy(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else replaces; None drops the key."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_policy(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def find_config(start: Path) -> Path | None:
+    directory = start if start.is_dir() else start.parent
+    directory = directory.resolve()
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_table(pyproject):
+            return pyproject
+        if (directory / ".git").exists() or directory.parent == directory:
+            return None
+        directory = directory.parent
+
+
+def _has_table(pyproject: Path) -> bool:
+    try:
+        with pyproject.open("rb") as handle:
+            return PYPROJECT_TABLE in tomllib.load(handle).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _read_user(path: Path) -> tuple[dict[str, Any], Document | None]:
+    shown = os.path.relpath(path) if path.is_absolute() else str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read the configuration: {exc.strerror}") from exc
+    if path.name == "pyproject.toml":
+        try:
+            table = tomllib.loads(raw.decode("utf-8")).get("tool", {}).get(PYPROJECT_TABLE, {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{shown}: invalid TOML: {exc}") from exc
+        if not isinstance(table, dict):
+            raise ConfigError(f"{shown}: [tool.{PYPROJECT_TABLE}] must be a table")
+        return table, None
+    parsed = parse_yaml(raw, shown)
+    if parsed.problems:
+        problem = parsed.problems[0]
+        span = problem.location.span
+        raise ConfigError(f"{shown}:{span.line}:{span.column}: {problem.message}")
+    if not parsed.documents or parsed.documents[0].data is None:
+        return {}, None
+    document = parsed.documents[0]
+    if not isinstance(document.data, dict):
+        raise ConfigError(f"{shown}:1:1: the configuration must be a mapping of settings")
+    return document.data, document
+
+
+def _describe(error: dict[str, Any], shown: str, document: Document | None) -> str:
+    loc = tuple(error["loc"])
+    # pydantic reports union members as extra path steps; keep only the user's keys and indexes.
+    path = tuple(
+        p for p in loc if isinstance(p, int) or (isinstance(p, str) and "[" not in p)
+    )
+    while path and document is not None and document.source_map.value(path) is None:
+        if not isinstance(path[-1], str) or path[-1] not in _MODEL_KEYS:
+            break
+        path = path[:-1]
+    key = ".".join(str(p) for p in path) or "(top level)"
+    where = shown
+    if document is not None:
+        found = document.source_map.nearest(path)
+        if found is not None:
+            where = f"{shown}:{found[1].line}:{found[1].column}"
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key; expected one of: {', '.join(sorted(_allowed(path)))}"
+    return f"{where}: config key '{key}': {message}"
+
+
+_MODEL_KEYS = frozenset({"function-after", "function-before", "json-or-python", "lax-or-strict"})
+
+
+def _allowed(path: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for step in path[:-1]:
+        field = next(
+            (f for name, f in model.model_fields.items() if step in (name, f.alias)), None
+        )
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def load_config(explicit: Path | None, start: Path) -> LoadedConfig:
+    path = explicit if explicit is not None else find_config(start)
+    user: dict[str, Any] = {}
+    document: Document | None = None
+    if path is not None:
+        user, document = _read_user(path)
+    merged = merge_policy(default_policy(), user)
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as exc:
+        shown = os.path.relpath(path) if path is not None else "embedded policy"
+        lines = [_describe(dict(e), shown, document) for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    return LoadedConfig(config, path)

@@ -1,0 +1,137 @@
+"""Find the YAML files of a tree, as a person would expect from a linter run on a folder."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+YAML_SUFFIXES = (".yaml", ".yml")
+# Template sources are not manifests until rendered; their YAML is often invalid by design.
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".cilium-lint-cache"})
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    path: Path  # as given or found, not resolved
+    display: str  # relative to the working directory, "/"-separated
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedPath:
+    display: str
+    reason: str
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        relative = os.path.relpath(path, cwd)
+    except ValueError:  # another drive on Windows
+        relative = str(path)
+    return relative.replace(os.sep, "/")
+
+
+def is_yaml_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.endswith(YAML_SUFFIXES) and not any(
+        lowered.endswith(suffix + yaml) for suffix in TEMPLATE_SUFFIXES for yaml in YAML_SUFFIXES
+    )
+
+
+def _excluded(display: str, patterns: Iterable[str]) -> bool:
+    for pattern in patterns:
+        bare = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(display, bare) or fnmatch.fnmatchcase(display, bare + "/*"):
+            return True
+        # A pattern without "/" matches a name at any depth, like .gitignore.
+        if "/" not in bare and any(fnmatch.fnmatchcase(part, bare) for part in display.split("/")):
+            return True
+    return False
+
+
+def _is_chart_templates(directory: Path) -> bool:
+    """Helm chart templates are Go templates, not manifests."""
+    return directory.name == "templates" and (directory.parent / "Chart.yaml").is_file()
+
+
+def discover(
+    roots: Iterable[Path], cwd: Path, exclude: Iterable[str] = ()
+) -> tuple[list[FoundFile], list[SkippedPath]]:
+    """YAML files below ``roots`` in a stable order, and what was skipped and why.
+
+    Symlinks are followed only while they stay inside the root they were found under, so a
+    link out of the tree (or a loop) is never read. Only regular files are returned: a FIFO or a
+    device named ``x.yaml`` is skipped, never opened.
+    """
+    patterns = tuple(exclude)
+    found: dict[str, FoundFile] = {}
+    skipped: list[SkippedPath] = []
+    for root in roots:
+        for item in _walk_root(root, cwd, patterns, skipped):
+            found.setdefault(item.display, item)
+    return sorted(found.values(), key=lambda f: f.display), skipped
+
+
+def _walk_root(
+    root: Path, cwd: Path, patterns: tuple[str, ...], skipped: list[SkippedPath]
+) -> Iterator[FoundFile]:
+    try:
+        info = root.stat()
+    except OSError as exc:
+        skipped.append(SkippedPath(display_path(root, cwd), f"cannot read: {exc.strerror}"))
+        return
+    if stat.S_ISREG(info.st_mode):
+        # A file named explicitly is linted whatever its name.
+        yield FoundFile(root, display_path(root, cwd))
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        skipped.append(SkippedPath(display_path(root, cwd), "not a regular file or directory"))
+        return
+    real_root = root.resolve()
+    visited: set[str] = set()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        real = os.path.realpath(directory)
+        if real in visited:
+            continue
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(SkippedPath(display_path(directory, cwd), f"cannot list: {exc.strerror}"))
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
+            display = display_path(path, cwd)
+            if _excluded(display, patterns):
+                continue
+            try:
+                if entry.is_symlink() and not _inside(path, real_root):
+                    skipped.append(SkippedPath(display, "symlink leading out of the tree"))
+                    continue
+                if entry.is_dir():
+                    if entry.name in SKIPPED_DIRS or _is_chart_templates(path):
+                        continue
+                    subdirs.append(path)
+                elif is_yaml_name(entry.name):
+                    if entry.is_file():
+                        yield FoundFile(path, display)
+                    else:
+                        skipped.append(SkippedPath(display, "not a regular file"))
+            except OSError as exc:
+                skipped.append(SkippedPath(display, f"cannot read: {exc.strerror}"))
+        stack.extend(reversed(subdirs))
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False  # dangling link or a loop
+    return target == real_root or real_root in target.parents

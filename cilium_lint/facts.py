@@ -1,0 +1,59 @@
+"""Everything rules look at, computed once from the tree and the policy."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from cilium_lint.cilium.release import CiliumRelease, cilium_releases
+from cilium_lint.config import Config
+from cilium_lint.flux.helmrelease import Release, releases
+from cilium_lint.lbipam.pools import Pool, pools
+from cilium_lint.lbipam.requests import LoadBalancerRequest, requests
+from cilium_lint.sourcemap import Path
+from cilium_lint.tree import Tree
+
+
+@dataclass(eq=False)
+class Facts:
+    tree: Tree
+    config: Config
+    releases: list[Release]
+    cilium: list[CiliumRelease]
+    pools: list[Pool]
+    requests: list[LoadBalancerRequest]
+    # Keys of the expected values that a dedicated rule checks; the generic value rule skips them.
+    claimed_value_keys: frozenset[Path] = field(default_factory=frozenset)
+
+    @property
+    def expected_values(self) -> dict[str, Any]:
+        return self.config.cilium.values
+
+    @property
+    def policy_pools(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return self.config.lb_ipam.pools
+
+
+def expected_leaves(values: dict[str, Any], prefix: Path = ()) -> list[tuple[Path, Any]]:
+    """Every enforced key of a partial values mapping, depth first, in written order."""
+    leaves: list[tuple[Path, Any]] = []
+    for key, value in values.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and value:
+            leaves.extend(expected_leaves(value, path))
+        else:
+            leaves.append((path, value))
+    return leaves
+
+
+def gather(tree: Tree, config: Config) -> Facts:
+    found = releases(tree)
+    return Facts(
+        tree=tree,
+        config=config,
+        releases=found,
+        cilium=cilium_releases(found),
+        pools=pools(tree),
+        requests=requests(tree, found),
+    )

@@ -1,0 +1,121 @@
+"""Helm values merged from several sources, each part remembering where it was written."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from cilium_lint.document import Document, Location
+from cilium_lint.sourcemap import Path
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """``path`` inside ``document`` is where a part of the values was written."""
+
+    document: Document
+    path: Path
+
+
+@dataclass
+class EffectiveValues:
+    """What Helm receives, plus the provenance of every part that was written somewhere.
+
+    ``origins`` holds the root of each part a source contributed; deeper paths are found by
+    extending the nearest recorded prefix, so recording costs one entry per merged key.
+    """
+
+    fallback: Location  # where to point when nothing at all is written (the HelmRelease)
+    data: dict[str, Any] = field(default_factory=dict)
+    origins: dict[Path, Provenance] = field(default_factory=dict)
+    # Sources whose content cannot be read here (encrypted, outside the tree): any key might be
+    # set there, so an unset key is not known to be unset.
+    unknown_sources: list[str] = field(default_factory=list)
+
+    def merge(self, source: Any, document: Document, doc_path: Path, at: Path = ()) -> None:
+        """Helm's coalescing: mappings merge key by key, anything else replaces.
+
+        ``source`` is written at ``doc_path`` in ``document``; ``at`` is where it lands in the
+        values (a ``valuesFrom`` ``targetPath``), the top by default.
+        """
+        if at:
+            target = self._container(at)
+            self._merge_key(target, str(at[-1]), source, document, doc_path, at)
+            return
+        if not isinstance(source, dict):
+            return  # Helm ignores values that are not a mapping at the top
+        for key, value in source.items():
+            self._merge_key(self.data, str(key), value, document, (*doc_path, key), (key,))
+
+    def _container(self, at: Path) -> dict[str, Any]:
+        node = self.data
+        for depth, step in enumerate(at[:-1]):
+            child = node.get(str(step))
+            if not isinstance(child, dict):
+                child = {}
+                node[str(step)] = child
+                self._forget(at[: depth + 1])
+            node = child
+        return node
+
+    def _merge_key(
+        self,
+        target: dict[str, Any],
+        key: str,
+        value: Any,
+        document: Document,
+        doc_path: Path,
+        path: Path,
+    ) -> None:
+        current = target.get(key, _MISSING)
+        if isinstance(current, dict) and isinstance(value, dict):
+            for child_key, child in value.items():
+                self._merge_key(
+                    current, str(child_key), child, document, (*doc_path, child_key),
+                    (*path, str(child_key)),
+                )
+            return
+        target[key] = copy.deepcopy(value)
+        self._forget(path)
+        self.origins[path] = Provenance(document, doc_path)
+
+    def _forget(self, path: Path) -> None:
+        for recorded in [p for p in self.origins if p[: len(path)] == path]:
+            del self.origins[recorded]
+
+    def get(self, path: Path) -> tuple[bool, Any]:
+        node: Any = self.data
+        for step in path:
+            if not isinstance(node, dict) or step not in node:
+                return False, None
+            node = node[step]
+        return True, node
+
+    def written_prefix(self, path: Path) -> Path:
+        """The longest prefix of ``path`` that the values hold."""
+        node: Any = self.data
+        for depth, step in enumerate(path):
+            if not isinstance(node, dict) or step not in node:
+                return path[:depth]
+            node = node[step]
+        return path
+
+    def provenance(self, path: Path) -> Provenance | None:
+        for cut in range(len(path), 0, -1):
+            origin = self.origins.get(path[:cut])
+            if origin is not None:
+                return Provenance(origin.document, (*origin.path, *path[cut:]))
+        return None
+
+    def locate(self, path: Path) -> Location:
+        """Where ``path`` is written, or (when unset) its nearest written ancestor's key."""
+        written = self.written_prefix(path)
+        origin = self.provenance(written)
+        if origin is None:
+            return self.fallback
+        if written == path:
+            return origin.document.locate(origin.path)
+        return origin.document.locate_key(origin.path)

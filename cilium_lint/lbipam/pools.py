@@ -1,0 +1,98 @@
+"""CiliumLoadBalancerIPPool objects of the tree, as LB-IPAM reads them."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from cilium_lint.document import Location
+from cilium_lint.tree import KObject, Tree
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+POOL_KIND = "CiliumLoadBalancerIPPool"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolBlock:
+    pool: KObject
+    index: int
+    location: Location
+    text: str
+    first: IPAddress | None  # None: the block cannot be parsed
+    last: IPAddress | None
+    # allowFirstLastIPs: "No" reserves the network and broadcast address of a cidr block.
+    reserved: frozenset[IPAddress] = frozenset()
+
+    @property
+    def usable(self) -> bool:
+        return self.first is not None and self.last is not None and self.first <= self.last
+
+    def contains(self, ip: IPAddress) -> bool:
+        if self.first is None or self.last is None or ip.version != self.first.version:
+            return False
+        return self.first <= ip <= self.last and ip not in self.reserved
+
+    def within(self, network: IPNetwork) -> bool:
+        if self.first is None or self.last is None or self.first.version != network.version:
+            return False
+        return self.first in network and self.last in network
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    obj: KObject
+    disabled: bool
+    blocks: tuple[PoolBlock, ...]
+
+
+def _address(text: Any) -> IPAddress | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _block(obj: KObject, index: int, raw: dict[str, Any], allow_first_last: bool) -> PoolBlock:
+    path = ("spec", "blocks", index)
+    if "cidr" in raw:
+        location = obj.locate(*path, "cidr")
+        text = str(raw["cidr"])
+        try:
+            network = ipaddress.ip_network(text.strip(), strict=False)  # LB-IPAM masks host bits
+        except ValueError:
+            return PoolBlock(obj, index, location, text, None, None)
+        reserved: frozenset[IPAddress] = frozenset()
+        if not allow_first_last and network.num_addresses > 2:
+            reserved = frozenset({network.network_address, network.broadcast_address})
+        return PoolBlock(
+            obj, index, location, text, network.network_address, network.broadcast_address, reserved
+        )
+    location = obj.locate(*path, "start")
+    start = _address(raw.get("start"))
+    stop = _address(raw.get("stop")) if "stop" in raw else start
+    text = f"{raw.get('start')}-{raw.get('stop', raw.get('start'))}"
+    if start is None or stop is None or start.version != stop.version:
+        return PoolBlock(obj, index, location, text, None, None)
+    return PoolBlock(obj, index, location, text, start, stop)
+
+
+def pools(tree: Tree) -> list[Pool]:
+    found: list[Pool] = []
+    for obj in tree.of_kind(POOL_KIND, "cilium.io"):
+        spec = obj.get("spec")
+        spec = spec if isinstance(spec, dict) else {}
+        allow = spec.get("allowFirstLastIPs")
+        allow_first_last = not (isinstance(allow, str) and allow == "No")
+        raw_blocks = spec.get("blocks")
+        blocks = tuple(
+            _block(obj, i, raw, allow_first_last)
+            for i, raw in enumerate(raw_blocks if isinstance(raw_blocks, list) else [])
+            if isinstance(raw, dict)
+        )
+        found.append(Pool(obj, spec.get("disabled") is True, blocks))
+    return found

@@ -1,0 +1,25 @@
+"""Formatters: each takes a frozen :class:`~cilium_lint.engine.Report` and returns text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cilium_lint.engine import Report
+
+Formatter = Callable[[Report], str]
+
+FORMATS = ("text", "sarif", "json")
+
+
+def formatter(name: str, *, color: bool = False) -> Formatter:
+    if name == "sarif":
+        from cilium_lint.report.sarif import to_sarif
+
+        return to_sarif
+    if name == "json":
+        from cilium_lint.report.json import to_json
+
+        return to_json
+    from cilium_lint.report.text import to_text
+
+    return lambda report: to_text(report, color=color)

@@ -1,0 +1,54 @@
+"""A plain JSON report for scripts (schema version 1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cilium_lint.document import Location
+from cilium_lint.engine import Report
+from cilium_lint.rules.api import Severity
+
+SCHEMA_VERSION = 1
+
+
+def _location(location: Location) -> dict[str, Any]:
+    span = location.span
+    return {
+        "path": location.path,
+        "line": span.line,
+        "column": span.column,
+        "endLine": span.end_line,
+        "endColumn": span.end_column,
+    }
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "cilium-lint", "version": report.tool_version},
+        "findings": [
+            {
+                "rule": f.rule_id,
+                "name": f.rule_name,
+                "severity": f.severity.value,
+                "message": f.message,
+                "location": _location(f.location),
+                "related": [
+                    {"message": r.message, "location": _location(r.location)} for r in f.related
+                ],
+                "fingerprint": f.fingerprint,
+            }
+            for f in report.findings
+        ],
+        "summary": {
+            "files": report.files_checked,
+            "rules": len(report.rules),
+            **{s.value: report.count(s) for s in Severity},
+            "failed": report.failed,
+        },
+    }
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report_data(report), indent=2) + "\n"

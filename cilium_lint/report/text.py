@@ -1,0 +1,50 @@
+"""``path:line:col: CL123 message``, one finding per line, then a summary."""
+
+from __future__ import annotations
+
+from cilium_lint.engine import Report
+from cilium_lint.rules.api import Severity
+
+_COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.NOTE: "\033[1;36m"}
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+_RESET = "\033[0m"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(report: Report) -> str:
+    files = _plural(report.files_checked, "file")
+    if not report.findings:
+        return f"All checks passed ({files} checked, {_plural(len(report.rules), 'rule')})."
+    parts = [
+        _plural(report.count(severity), severity.value)
+        for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
+        if report.count(severity)
+    ]
+    touched = len({f.location.path for f in report.findings})
+    return f"Found {', '.join(parts)} in {_plural(touched, 'file')} ({files} checked)."
+
+
+def to_text(report: Report, *, color: bool = False) -> str:
+    lines: list[str] = []
+    for finding in report.findings:
+        span = finding.location.span
+        where = f"{finding.location.path}:{span.line}:{span.column}:"
+        rule = finding.rule_id
+        if finding.severity is not Severity.ERROR:
+            rule += f" [{finding.severity.value}]"
+        if color:
+            where = f"{_BOLD}{where}{_RESET}"
+            rule = f"{_COLORS[finding.severity]}{rule}{_RESET}"
+        lines.append(f"{where} {rule} {finding.message}")
+        for related in finding.related:
+            rspan = related.location.span
+            note = f"    {related.location.path}:{rspan.line}:{rspan.column}: {related.message}"
+            lines.append(f"{_DIM}{note}{_RESET}" if color else note)
+    for skipped in report.skipped:
+        lines.append(f"{skipped.display}: skipped: {skipped.reason}")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"

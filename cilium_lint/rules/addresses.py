@@ -1,0 +1,288 @@
+"""LoadBalancer IP rules: each requested IP valid, inside the pools, and not taken twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from cilium_lint.lbipam.pools import IPAddress, PoolBlock
+from cilium_lint.lbipam.requests import LoadBalancerRequest
+from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
+
+if TYPE_CHECKING:
+    from cilium_lint.facts import Facts
+
+
+def _checked(facts: Facts) -> list[LoadBalancerRequest]:
+    """Requests with a literal IP, in file order (the first occurrence of an IP comes first)."""
+    found = [r for r in facts.requests if r.ip is not None]
+    return sorted(found, key=lambda r: (r.location.path, r.location.span, r.owner))
+
+
+def _identity(request: LoadBalancerRequest) -> str:
+    return f"{request.owner}{request.pointer}#{request.text}"
+
+
+def _describe(request: LoadBalancerRequest) -> str:
+    owner = request.owner.split("#", 1)[0]
+    return f"{owner} ({request.source})"
+
+
+class InvalidAddress:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL201",
+        name="lb-ip-invalid",
+        summary="Each requested LoadBalancer IP is one bare IP address.",
+        rationale=(
+            "LB-IPAM splits `lbipam.cilium.io/ips` on commas and parses every entry as a single "
+            "address. A CIDR suffix (`10.0.6.10/32`), a range or a typo is skipped with only an "
+            "operator log line: the Service gets another IP or none, and the DNS record you "
+            "published points nowhere."
+        ),
+        fix="Write bare addresses, comma-separated: `lbipam.cilium.io/ips: 10.0.6.10,10.0.6.11`.",
+        severity=Severity.ERROR,
+        example_fail="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10/32\n",
+        example_pass="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n",
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        for request in facts.requests:
+            if request.ip is not None or request.unresolved:
+                continue
+            if "/" in request.text:
+                why = "a CIDR, not an address; LB-IPAM skips the entry"
+            elif " " in request.text:
+                why = "not one address (entries are separated by commas); LB-IPAM skips it"
+            else:
+                why = "not an IP address; LB-IPAM skips the entry"
+            yield Hit(
+                f"'{request.text}' requested by {_describe(request)} is {why}",
+                request.location,
+                _identity(request),
+            )
+
+
+class OutsidePolicyPool:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL202",
+        name="lb-ip-outside-policy-pool",
+        summary="Each requested LoadBalancer IP lies inside the policy pool (lb-ipam.pools).",
+        rationale=(
+            "The policy pool is the address range the network reserves for LoadBalancer "
+            "services (10.0.6.0/24 by default). An IP outside it collides with hosts, DHCP "
+            "leases or another cluster, or is not routed to the cluster at all."
+        ),
+        fix=(
+            "Pick a free address inside the policy pool (`cilium-lint ips` lists them), or "
+            "change `lb-ipam.pools` in the configuration if the plan changed."
+        ),
+        severity=Severity.ERROR,
+        example_fail="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 192.168.1.50\n",
+        example_pass="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 10.0.6.50\n",
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        pools = facts.policy_pools
+        if not pools:
+            return
+        shown = ", ".join(str(p) for p in pools)
+        for request in _checked(facts):
+            assert request.ip is not None
+            if any(request.ip in pool for pool in pools if pool.version == request.ip.version):
+                continue
+            yield Hit(
+                f"{request.ip} requested by {_describe(request)} is outside the policy pool "
+                f"{shown}",
+                request.location,
+                _identity(request),
+            )
+
+
+class OutsideTreePools:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL203",
+        name="lb-ip-outside-tree-pools",
+        summary="Each requested LoadBalancer IP lies inside an enabled CiliumLoadBalancerIPPool.",
+        rationale=(
+            "LB-IPAM only hands out a specific IP from an enabled pool block that contains it "
+            "(and, with `allowFirstLastIPs: \"No\"`, not the first or last address of a cidr "
+            "block). Otherwise the Service stays `<pending>` with condition "
+            "`IPAMRequestSatisfied=False, reason no_pool`."
+        ),
+        fix=(
+            "Request an address inside one of the tree's pools, or add a block that covers it "
+            "to a CiliumLoadBalancerIPPool."
+        ),
+        severity=Severity.ERROR,
+        example_fail=(
+            "# pool: blocks: [{cidr: 10.0.6.0/25}]\nmetadata:\n  annotations:\n"
+            "    lbipam.cilium.io/ips: 10.0.6.200\n"
+        ),
+        example_pass=(
+            "# pool: blocks: [{cidr: 10.0.6.0/24}]\nmetadata:\n  annotations:\n"
+            "    lbipam.cilium.io/ips: 10.0.6.200\n"
+        ),
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        blocks = [(pool, block) for pool in facts.pools for block in pool.blocks]
+        for request in _checked(facts):
+            ip = request.ip
+            assert ip is not None
+            if any(b.contains(ip) and not p.disabled for p, b in blocks):
+                continue
+            message, related = self._why(ip, blocks)
+            yield Hit(
+                f"{ip} requested by {_describe(request)} {message}",
+                request.location,
+                _identity(request),
+                related,
+            )
+
+    @staticmethod
+    def _why(
+        ip: IPAddress, blocks: list[tuple[object, PoolBlock]]
+    ) -> tuple[str, tuple[Related, ...]]:
+        if not blocks:
+            return "is not served: the tree has no CiliumLoadBalancerIPPool", ()
+        for pool, block in blocks:
+            if block.first is not None and block.last is not None and ip in block.reserved:
+                which = "first" if ip == block.first else "last"
+                return (
+                    f"is the {which} address of {block.text}, which pool "
+                    f"{block.pool.name} reserves (allowFirstLastIPs: \"No\")",
+                    (Related(block.location, f"block {block.text} of pool {block.pool.name}"),),
+                )
+            if block.contains(ip) and getattr(pool, "disabled", False):
+                return (
+                    f"is only in pool {block.pool.name}, which is disabled",
+                    (Related(block.location, f"block {block.text} of disabled pool"),),
+                )
+        listed = ", ".join(b.text for _, b in blocks[:4]) + (", ..." if len(blocks) > 4 else "")
+        return f"is outside every CiliumLoadBalancerIPPool block ({listed})", ()
+
+
+def _allows(request: LoadBalancerRequest, namespace: str | None) -> bool:
+    return "*" in request.cross_namespace or (namespace or "") in request.cross_namespace
+
+
+def _sharing_conflict(first: LoadBalancerRequest, later: LoadBalancerRequest) -> str | None:
+    """Why LB-IPAM would refuse to give both the same IP, or None if it would share it."""
+    if not later.sharing_key or later.sharing_key != first.sharing_key:
+        return "without a common lbipam.cilium.io/sharing-key"
+    if first.namespace != later.namespace and not (
+        _allows(first, later.namespace) and _allows(later, first.namespace)
+    ):
+        return (
+            f"from another namespace ({first.namespace} and {later.namespace}) without "
+            "lbipam.cilium.io/sharing-cross-namespace allowing it on both sides"
+        )
+    if first.ports is not None and later.ports is not None and first.ports & later.ports:
+        ports = ", ".join(str(p) for p in sorted(first.ports & later.ports))
+        return f"with a sharing key but the same port ({ports})"
+    if first.traffic_policy != later.traffic_policy:
+        return (
+            f"with a sharing key but a different externalTrafficPolicy "
+            f"({first.traffic_policy} and {later.traffic_policy})"
+        )
+    return None
+
+
+class DuplicateAddress:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL204",
+        name="lb-ip-duplicate",
+        summary="No LoadBalancer IP is requested twice, unless LB-IPAM would share it.",
+        rationale=(
+            "LB-IPAM gives a requested IP to one Service; the other stays pending "
+            "(`already_allocated`). Sharing is legal only when both Services carry the same "
+            "`lbipam.cilium.io/sharing-key`, live in one namespace (or both allow each other "
+            "with `lbipam.cilium.io/sharing-cross-namespace`), use no port number in common "
+            "(TCP and UDP 53 collide) and have the same externalTrafficPolicy."
+        ),
+        fix=(
+            "Give one of the two a free address (`cilium-lint ips` lists them), or make the "
+            "pair shareable as described above."
+        ),
+        severity=Severity.ERROR,
+        example_fail=(
+            "# two Services, same namespace\nlbipam.cilium.io/ips: 10.0.6.20\n---\n"
+            "lbipam.cilium.io/ips: 10.0.6.20\n"
+        ),
+        example_pass=(
+            "# both with lbipam.cilium.io/sharing-key: dns, ports 53 and 853\n"
+            "lbipam.cilium.io/ips: 10.0.6.20\n"
+        ),
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        by_ip: dict[IPAddress, list[LoadBalancerRequest]] = defaultdict(list)
+        for request in _checked(facts):
+            assert request.ip is not None
+            by_ip[request.ip].append(request)
+        for ip, group in by_ip.items():
+            for index, later in enumerate(group):
+                for first in group[:index]:
+                    if first.owner == later.owner:
+                        continue
+                    conflict = _sharing_conflict(first, later)
+                    if conflict is None:
+                        continue
+                    yield Hit(
+                        f"{ip} requested by {_describe(later)} is already requested by "
+                        f"{_describe(first)} {conflict}",
+                        later.location,
+                        _identity(later),
+                        (Related(first.location, f"{ip} first requested by {_describe(first)}"),),
+                    )
+                    break
+
+
+class PoolOutsidePolicy:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL205",
+        name="pool-outside-policy",
+        summary="Every CiliumLoadBalancerIPPool block lies inside the policy pool.",
+        rationale=(
+            "A pool block outside the policy pool lets LB-IPAM hand out addresses the network "
+            "plan reserves for something else (nodes, DHCP, another cluster)."
+        ),
+        fix="Shrink or move the block into the policy pool, or update `lb-ipam.pools`.",
+        severity=Severity.ERROR,
+        example_fail="spec:\n  blocks:\n    - cidr: 10.0.7.0/24\n",
+        example_pass="spec:\n  blocks:\n    - cidr: 10.0.6.0/24\n",
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        policy = facts.policy_pools
+        if not policy:
+            return
+        shown = ", ".join(str(p) for p in policy)
+        for pool in facts.pools:
+            for block in pool.blocks:
+                if not block.usable or any(block.within(p) for p in policy):
+                    continue
+                yield Hit(
+                    f"block {block.text} of pool {pool.obj.name} lies outside the policy pool "
+                    f"{shown}",
+                    block.location,
+                    f"{pool.obj.ref}#/spec/blocks/{block.index}",
+                )
+
+
+def address_rules() -> list[object]:
+    return [
+        InvalidAddress(),
+        OutsidePolicyPool(),
+        OutsideTreePools(),
+        DuplicateAddress(),
+        PoolOutsidePolicy(),
+    ]

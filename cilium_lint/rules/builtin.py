@@ -1,0 +1,23 @@
+"""The built-in rule pack, registered through the ``cilium_lint.rules`` entry point."""
+
+from __future__ import annotations
+
+from cilium_lint.resources import data_dir
+from cilium_lint.rules.addresses import address_rules
+from cilium_lint.rules.api import Rule
+from cilium_lint.rules.declarative import load_rule_dir
+from cilium_lint.rules.reading import reading_rules
+from cilium_lint.rules.values import CiliumReleaseMissing, CiliumValue
+
+BUILTIN_PACK = "builtin"
+
+
+def builtin_rules() -> list[Rule]:
+    rules: list[object] = [
+        *reading_rules(),
+        CiliumReleaseMissing(),
+        *load_rule_dir(data_dir("rules"), BUILTIN_PACK, "rules"),
+        CiliumValue(),
+        *address_rules(),
+    ]
+    return [r for r in rules if isinstance(r, Rule)]

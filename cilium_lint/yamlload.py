@@ -1,0 +1,355 @@
+"""Read YAML the way Kubernetes and Flux read it, keeping where every key and value was written.
+
+libyaml (``CSafeLoader``) tokenises and composes nodes when it is installed; this module builds
+plain Python data from the nodes itself, because it must differ from PyYAML's constructor:
+
+* an anchor defined again later in a file is legal (the later one wins), as in go-yaml;
+* unknown tags (``!env_var``), the ``=`` value key and timestamps load as plain strings;
+* duplicate keys are reported (Flux refuses them), never silently resolved;
+* nothing is ever constructed from a ``!!python/...`` tag;
+* alias bombs and runaway nesting are refused with a finding, not with memory or a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
+from cilium_lint.sourcemap import Path, SourceMap, Span
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A document whose aliases expand to more nodes than this is an alias bomb.
+MAX_EXPANDED_NODES = 1_000_000
+# Deeper nesting than this is never a real manifest; it only exhausts the stack.
+MAX_DEPTH = 400
+
+_TAG = "tag:yaml.org,2002:"
+_INT_DIGITS = re.compile(r"^[-+]?[0-9_]+$")
+
+
+class _TooComplex(Exception):
+    """A document that expands too far or nests too deep."""
+
+
+class _EventComposer(Composer):
+    """Python composer over a loader's events that accepts anchors defined twice.
+
+    Only used for files where libyaml's composer refused a redefined anchor.
+    """
+
+    def __init__(self, source: bytes) -> None:
+        self._events = _Loader(source)
+        Composer.__init__(self)
+
+    def check_event(self, *choices: Any) -> bool:
+        return bool(self._events.check_event(*choices))
+
+    def peek_event(self) -> Any:
+        return self._events.peek_event()
+
+    def get_event(self) -> Any:
+        return self._events.get_event()
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return str(self._events.resolve(kind, value, implicit))
+
+    def descend_resolver(self, parent: Any, index: Any) -> None:
+        self._events.descend_resolver(parent, index)
+
+    def ascend_resolver(self) -> None:
+        self._events.ascend_resolver()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            # The later definition wins, as in go-yaml.
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+    def dispose(self) -> None:
+        self._events.dispose()
+
+
+def _span(node: Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _expanded_size(root: Node) -> int:
+    """Nodes the document holds once aliases are expanded; refuses cycles and bombs."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: Node, depth: int) -> int:
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise _TooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+        if key in in_progress:
+            raise _TooComplex("a recursive alias (an anchor that contains itself)")
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, SequenceNode):
+            for item in node.value:
+                total += size(item, depth + 1)
+        elif isinstance(node, MappingNode):
+            for k, v in node.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+        in_progress.discard(key)
+        if total > MAX_EXPANDED_NODES:
+            raise _TooComplex(
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb)"
+            )
+        sizes[key] = total
+        return total
+
+    return size(root, 0)
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, value = node.tag, node.value
+    if not tag.startswith(_TAG):
+        return value  # unknown local tags such as !env_var load as plain text
+    kind = tag[len(_TAG) :]
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return value.lower() in ("yes", "true", "on", "y")
+    if kind == "int":
+        return _to_int(value)
+    if kind == "float":
+        return _to_float(value)
+    return value  # str, timestamp, value ("="), merge, binary: kept as written
+
+
+def _to_int(text: str) -> Any:
+    if ":" in text:
+        return text  # YAML 1.1 sexagesimal; go-yaml keeps it a string
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    body = digits.lstrip("+-")
+    try:
+        if body.startswith("0b"):
+            return sign * int(body[2:], 2)
+        if body.startswith("0x"):
+            return sign * int(body[2:], 16)
+        if body.startswith("0o"):
+            return sign * int(body[2:], 8)
+        if body != "0" and body.startswith("0") and _INT_DIGITS.match(body):
+            return sign * int(body, 8)
+        return sign * int(body)
+    except ValueError:
+        return text
+
+
+def _to_float(text: str) -> Any:
+    lowered = text.lower().replace("_", "")
+    if lowered in (".inf", "+.inf"):
+        return float("inf")
+    if lowered == "-.inf":
+        return float("-inf")
+    if lowered == ".nan":
+        return float("nan")
+    try:
+        return float(lowered)
+    except ValueError:
+        return text
+
+
+class _Builder:
+    """Builds data and a source map for one document."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.source_map = SourceMap()
+        self.problems: list[ParseProblem] = []
+        self._home: dict[int, tuple[Path, Any]] = {}
+
+    def build(self, root: Node) -> Any:
+        return self._node(root, (), None)
+
+    def _node(self, node: Node, path: Path, key_span: Span | None) -> Any:
+        seen = self._home.get(id(node))
+        if seen is not None:
+            # An alias: same data, and positions redirect to where the anchor was written.
+            self.source_map.add_redirect(path, seen[0], key_span)
+            return seen[1]
+        span = _span(node)
+        self.source_map.add(path, span, key_span)
+        if isinstance(node, ScalarNode):
+            value: Any = _scalar(node)
+            self._home[id(node)] = (path, value)
+            return value
+        if isinstance(node, SequenceNode):
+            items: list[Any] = []
+            self._home[id(node)] = (path, items)
+            for index, item in enumerate(node.value):
+                items.append(self._node(item, (*path, index), None))
+            return items
+        assert isinstance(node, MappingNode)
+        mapping: dict[str, Any] = {}
+        self._home[id(node)] = (path, mapping)
+        self._mapping(node, path, mapping)
+        return mapping
+
+    def _mapping(self, node: MappingNode, path: Path, mapping: dict[str, Any]) -> None:
+        explicit: dict[str, Span] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                merges.append(value_node)
+                continue
+            key = self._key(key_node)
+            key_span = _span(key_node)
+            first = explicit.get(key)
+            if first is not None:
+                self.problems.append(
+                    ParseProblem(
+                        "CL002",
+                        f"duplicate key '{key}' (first defined on line {first.line}); "
+                        "Flux refuses the file, other tools keep only the last value",
+                        Location(self.path, key_span),
+                    )
+                )
+            explicit[key] = key_span
+            mapping[key] = self._node(value_node, (*path, key), key_span)
+        for merge in merges:
+            self._merge(merge, path, mapping, explicit)
+
+    def _merge(
+        self, merge: Node, path: Path, mapping: dict[str, Any], explicit: dict[str, Span]
+    ) -> None:
+        sources = merge.value if isinstance(merge, SequenceNode) else [merge]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                continue
+            home = self._home.get(id(source))
+            data = home[1] if home else self._node(source, (*path, "<<"), None)
+            base = home[0] if home else (*path, "<<")
+            if not isinstance(data, dict):
+                continue
+            for key, value in data.items():
+                if key in explicit or key in mapping:
+                    continue  # explicit keys and earlier merges win
+                mapping[key] = value
+                self.source_map.add_redirect((*path, key), (*base, key))
+
+    def _key(self, node: Node) -> str:
+        if isinstance(node, ScalarNode):
+            return str(node.value)
+        # Complex keys do not occur in Kubernetes objects; keep them distinguishable.
+        return f"<{node.id} key on line {node.start_mark.line + 1}>"
+
+
+def _compose(source: bytes, tolerant_anchors: bool) -> Iterator[Node]:
+    loader: Any = _EventComposer(source) if tolerant_anchors else _Loader(source)
+    try:
+        while loader.check_node():
+            yield loader.get_node()
+    finally:
+        loader.dispose()
+
+
+def _mark_location(path: str, error: yaml.MarkedYAMLError) -> Location:
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return Location(path, Span(1, 1, 1, 1))
+    return Location(path, Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2))
+
+
+def _syntax_message(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError):
+        parts = [p for p in (error.context, error.problem) if p]
+        return "invalid YAML: " + "; ".join(parts)
+    return f"invalid YAML: {error}"
+
+
+def parse_yaml(source: bytes, path: str) -> ParsedFile:
+    """Every document of ``source``; problems become findings, never exceptions."""
+    result = ParsedFile(path)
+    tolerant = False
+    while True:
+        documents: list[Document] = []
+        problems: list[ParseProblem] = []
+        try:
+            for index, root in enumerate(_compose(source, tolerant)):
+                builder = _Builder(path)
+                try:
+                    _expanded_size(root)
+                    data = builder.build(root)
+                except (_TooComplex, RecursionError) as exc:
+                    reason = str(exc) if isinstance(exc, _TooComplex) else "nesting too deep"
+                    problems.append(
+                        ParseProblem(
+                            "CL005",
+                            f"document {index + 1} skipped: {reason}",
+                            Location(path, _span(root)),
+                        )
+                    )
+                    continue
+                documents.append(Document(path, index, data, builder.source_map, _span(root)))
+                problems.extend(builder.problems)
+        except yaml.composer.ComposerError as exc:
+            if not tolerant and "duplicate anchor" in str(exc.context or ""):
+                tolerant = True
+                continue
+            problems.append(ParseProblem("CL001", _syntax_message(exc), _mark_location(path, exc)))
+        except yaml.reader.ReaderError as exc:
+            problems.append(
+                ParseProblem(
+                    "CL003",
+                    f"not readable as UTF-8/UTF-16 text: {exc.reason} at byte {exc.position}",
+                    Location(path, Span(1, 1, 1, 1)),
+                )
+            )
+        except yaml.MarkedYAMLError as exc:
+            problems.append(ParseProblem("CL001", _syntax_message(exc), _mark_location(path, exc)))
+        except yaml.YAMLError as exc:
+            problems.append(
+                ParseProblem("CL001", _syntax_message(exc), Location(path, Span(1, 1, 1, 1)))
+            )
+        except RecursionError:
+            problems.append(
+                ParseProblem(
+                    "CL005", "nesting too deep to read", Location(path, Span(1, 1, 1, 1))
+                )
+            )
+        result.documents = documents
+        result.problems = problems
+        return result
+
+
+def parse_embedded(text: str, path: str, first_line: int, indent: int) -> ParsedFile:
+    """Parse YAML held in a literal block scalar, with positions in the enclosing file.
+
+    ``first_line`` is the 1-based file line of the block's first content line and ``indent`` the
+    number of columns the block is indented by.
+    """
+    parsed = parse_yaml(text.encode("utf-8"), path)
+
+    def shift(span: Span) -> Span:
+        return Span(
+            span.line + first_line - 1,
+            span.column + indent,
+            span.end_line + first_line - 1,
+            span.end_column + indent,
+        )
+
+    for document in parsed.documents:
+        document.span = shift(document.span)
+        document.source_map = document.source_map.shifted(shift)
+    parsed.problems = [
+        ParseProblem(p.rule_id, p.message, Location(path, shift(p.location.span)))
+        for p in parsed.problems
+    ]
+    return parsed
