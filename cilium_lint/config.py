@@ -162,9 +162,7 @@ def _read_user(path: Path) -> tuple[dict[str, Any], Document | None]:
 def _describe(error: dict[str, Any], shown: str, document: Document | None) -> str:
     loc = tuple(error["loc"])
     # pydantic reports union members as extra path steps; keep only the user's keys and indexes.
-    path = tuple(
-        p for p in loc if isinstance(p, int) or (isinstance(p, str) and "[" not in p)
-    )
+    path = tuple(p for p in loc if isinstance(p, int) or (isinstance(p, str) and "[" not in p))
     while path and document is not None and document.source_map.value(path) is None:
         if not isinstance(path[-1], str) or path[-1] not in _MODEL_KEYS:
             break
@@ -187,9 +185,7 @@ _MODEL_KEYS = frozenset({"function-after", "function-before", "json-or-python", 
 def _allowed(path: tuple[Any, ...]) -> list[str]:
     model: type[BaseModel] = Config
     for step in path[:-1]:
-        field = next(
-            (f for name, f in model.model_fields.items() if step in (name, f.alias)), None
-        )
+        field = next((f for name, f in model.model_fields.items() if step in (name, f.alias)), None)
         annotation = field.annotation if field else None
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []

@@ -103,7 +103,9 @@ def _walk_root(
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(SkippedPath(display_path(directory, cwd), f"cannot list: {exc.strerror}"))
+            skipped.append(
+                SkippedPath(display_path(directory, cwd), f"cannot list: {exc.strerror}")
+            )
             continue
         subdirs: list[Path] = []
         for entry in entries:

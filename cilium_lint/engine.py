@@ -86,9 +86,9 @@ def _fingerprint(rule_id: str, identity: str) -> str:
     return hashlib.sha256(f"{rule_id}\x00{identity}".encode()).hexdigest()[:32]
 
 
-def build_tree(paths: Sequence[Path], cwd: Path, config: Config, base: Path | None) -> tuple[
-    Tree, list[SkippedPath]
-]:
+def build_tree(
+    paths: Sequence[Path], cwd: Path, config: Config, base: Path | None
+) -> tuple[Tree, list[SkippedPath]]:
     exclude = list(config.exclude)
     if base is not None:
         prefix = display_path(base, cwd)

@@ -22,9 +22,6 @@ class Registry:
     rules: dict[str, Rule]
     packs: dict[str, str]  # rule id -> the pack (entry point name, "rule-dir") it came from
 
-    def __iter__(self) -> Iterable[Rule]:  # type: ignore[override]
-        return iter(self.rules.values())
-
     def get(self, rule_id: str) -> Rule | None:
         return self.rules.get(rule_id.upper())
 
@@ -67,7 +64,8 @@ def load_registry(rule_dirs: Iterable[Path] = ()) -> Registry:
     packs: dict[str, str] = {}
     candidates = _entry_point_rules()
     for directory in rule_dirs:
-        candidates.extend(("rule-dir", r) for r in load_rule_dir(directory, "rule-dir", str(directory)))
+        extra: list[Rule] = list(load_rule_dir(directory, "rule-dir", str(directory)))
+        candidates.extend(("rule-dir", r) for r in extra)
     for pack, rule in candidates:
         rule_id = rule.meta.id
         if pack != "builtin" and rule_id.startswith(BUILTIN_PREFIX):

@@ -45,8 +45,10 @@ class KObject:
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else (
-            f"{self.kind}/{self.name}"
+        return (
+            f"{self.kind}/{self.namespace}/{self.name}"
+            if self.namespace
+            else (f"{self.kind}/{self.name}")
         )
 
     def get(self, *path: str | int) -> Any:
@@ -205,7 +207,10 @@ class TreeBuilder:
         problems: list[ParseProblem],
     ) -> Iterable[ConfigSource]:
         base = posixpath.dirname(path)
-        for field_name, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+        for field_name, kind in (
+            ("configMapGenerator", "ConfigMap"),
+            ("secretGenerator", "Secret"),
+        ):
             generators = doc.data.get(field_name)
             if not isinstance(generators, list):
                 continue
@@ -213,12 +218,10 @@ class TreeBuilder:
                 if not isinstance(gen, dict) or not isinstance(gen.get("name"), str):
                     continue
                 gen_path = (field_name, index)
-                namespace = gen.get("namespace") or namespaces.get(base) or _namespace_for(
-                    path, namespaces
+                namespace = (
+                    gen.get("namespace") or namespaces.get(base) or _namespace_for(path, namespaces)
                 )
-                source = ConfigSource(
-                    kind, gen["name"], namespace, doc.locate((*gen_path, "name"))
-                )
+                source = ConfigSource(kind, gen["name"], namespace, doc.locate((*gen_path, "name")))
                 for i, spec in enumerate(_strings(gen.get("files"))):
                     key, _, rel = spec.rpartition("=")
                     display = posixpath.normpath(posixpath.join(base, rel))
@@ -326,7 +329,11 @@ def _as_object(doc: Document, default_namespace: str | None) -> KObject | None:
 
 def _written_source(obj: KObject, parsed: ParsedFile) -> ConfigSource:
     source = ConfigSource(
-        obj.kind, obj.name, obj.namespace, obj.locate("metadata", "name"), encrypted=obj.doc.encrypted
+        obj.kind,
+        obj.name,
+        obj.namespace,
+        obj.locate("metadata", "name"),
+        encrypted=obj.doc.encrypted,
     )
     lines = parsed.text.splitlines() if parsed.text else []
     for field_name in ("data", "stringData"):
@@ -382,9 +389,7 @@ def _fixed_position_loader(text: str | None, location: Location) -> Any:
         for document in parsed.documents:
             document.span = location.span
             document.source_map = document.source_map.shifted(lambda _s: location.span)
-        parsed.problems = [
-            ParseProblem(p.rule_id, p.message, location) for p in parsed.problems
-        ]
+        parsed.problems = [ParseProblem(p.rule_id, p.message, location) for p in parsed.problems]
         return parsed
 
     return load

@@ -248,7 +248,7 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return str(node.value)
         # Complex keys do not occur in Kubernetes objects; keep them distinguishable.
-        return f"<{node.id} key on line {node.start_mark.line + 1}>"
+        return f"<complex key on line {node.start_mark.line + 1}>"
 
 
 def _compose(source: bytes, tolerant_anchors: bool) -> Iterator[Node]:
@@ -320,9 +320,7 @@ def parse_yaml(source: bytes, path: str) -> ParsedFile:
             )
         except RecursionError:
             problems.append(
-                ParseProblem(
-                    "CL005", "nesting too deep to read", Location(path, Span(1, 1, 1, 1))
-                )
+                ParseProblem("CL005", "nesting too deep to read", Location(path, Span(1, 1, 1, 1)))
             )
         result.documents = documents
         result.problems = problems

@@ -121,7 +121,9 @@ def pinned_document(location: Location, data: Any) -> Document:
     return Document(location.path, 0, data, source_map, location.span)
 
 
-def _values(tree: Tree, hr: KObject, release_ns: str | None) -> tuple[EffectiveValues, list[MissingSource]]:
+def _values(
+    tree: Tree, hr: KObject, release_ns: str | None
+) -> tuple[EffectiveValues, list[MissingSource]]:
     values = EffectiveValues(_fallback(hr))
     missing: list[MissingSource] = []
     refs = hr.get("spec", "valuesFrom")
@@ -137,8 +139,11 @@ def _values(tree: Tree, hr: KObject, release_ns: str | None) -> tuple[EffectiveV
         if source is None:
             if not optional:
                 missing.append(
-                    MissingSource(here, f"valuesFrom {label} is not in the linted tree; "
-                                  "the values it carries are unknown")
+                    MissingSource(
+                        here,
+                        f"valuesFrom {label} is not in the linted tree; "
+                        "the values it carries are unknown",
+                    )
                 )
                 values.unknown_sources.append(label)
             continue
@@ -149,8 +154,9 @@ def _values(tree: Tree, hr: KObject, release_ns: str | None) -> tuple[EffectiveV
         if entry is None or entry.text is None:
             if entry is None and not optional:
                 missing.append(
-                    MissingSource(here, f"valuesFrom {label} has no key '{key}'; "
-                                  "Flux fails the release")
+                    MissingSource(
+                        here, f"valuesFrom {label} has no key '{key}'; Flux fails the release"
+                    )
                 )
             values.unknown_sources.append(label)
             continue

@@ -74,7 +74,11 @@ class EffectiveValues:
         if isinstance(current, dict) and isinstance(value, dict):
             for child_key, child in value.items():
                 self._merge_key(
-                    current, str(child_key), child, document, (*doc_path, child_key),
+                    current,
+                    str(child_key),
+                    child,
+                    document,
+                    (*doc_path, child_key),
                     (*path, str(child_key)),
                 )
             return

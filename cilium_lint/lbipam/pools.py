@@ -28,12 +28,17 @@ class PoolBlock:
 
     @property
     def usable(self) -> bool:
-        return self.first is not None and self.last is not None and self.first <= self.last
+        return (
+            self.first is not None
+            and self.last is not None
+            and self.first.version == self.last.version
+            and int(self.first) <= int(self.last)
+        )
 
     def contains(self, ip: IPAddress) -> bool:
         if self.first is None or self.last is None or ip.version != self.first.version:
             return False
-        return self.first <= ip <= self.last and ip not in self.reserved
+        return int(self.first) <= int(ip) <= int(self.last) and ip not in self.reserved
 
     def within(self, network: IPNetwork) -> bool:
         if self.first is None or self.last is None or self.first.version != network.version:

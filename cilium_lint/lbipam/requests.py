@@ -21,7 +21,9 @@ CROSS_NAMESPACE_KEYS = (
     "io.cilium/lb-ipam-sharing-cross-namespace",
 )
 # LB-IPAM serves class-less Services and these classes; it ignores every other class.
-CILIUM_CLASSES = frozenset({"io.cilium/l2-announcer", "io.cilium/bgp-control-plane", "io.cilium/node"})
+CILIUM_CLASSES = frozenset(
+    {"io.cilium/l2-announcer", "io.cilium/bgp-control-plane", "io.cilium/node"}
+)
 ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -249,7 +251,9 @@ def _service_like(
 
 
 # Kinds read by their own rules above, or whose content is data rather than objects.
-_NOT_WALKED = frozenset({"Service", "Gateway", "HelmRelease", "ConfigMap", "Secret", "Kustomization"})
+_NOT_WALKED = frozenset(
+    {"Service", "Gateway", "HelmRelease", "ConfigMap", "Secret", "Kustomization"}
+)
 
 
 def requests(tree: Tree, releases: list[Release]) -> list[LoadBalancerRequest]:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from cilium_lint.engine import Report
 from cilium_lint.rules.api import Severity
 
-_COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.NOTE: "\033[1;36m"}
+_COLORS = {
+    Severity.ERROR: "\033[1;31m",
+    Severity.WARNING: "\033[1;33m",
+    Severity.NOTE: "\033[1;36m",
+}
 _BOLD = "\033[1m"
 _DIM = "\033[2m"
 _RESET = "\033[0m"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from cilium_lint.lbipam.pools import IPAddress, PoolBlock
+from cilium_lint.lbipam.pools import IPAddress, Pool, PoolBlock
 from cilium_lint.lbipam.requests import LoadBalancerRequest
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
 
@@ -111,7 +111,7 @@ class OutsideTreePools:
         summary="Each requested LoadBalancer IP lies inside an enabled CiliumLoadBalancerIPPool.",
         rationale=(
             "LB-IPAM only hands out a specific IP from an enabled pool block that contains it "
-            "(and, with `allowFirstLastIPs: \"No\"`, not the first or last address of a cidr "
+            '(and, with `allowFirstLastIPs: "No"`, not the first or last address of a cidr '
             "block). Otherwise the Service stays `<pending>` with condition "
             "`IPAMRequestSatisfied=False, reason no_pool`."
         ),
@@ -147,7 +147,7 @@ class OutsideTreePools:
 
     @staticmethod
     def _why(
-        ip: IPAddress, blocks: list[tuple[object, PoolBlock]]
+        ip: IPAddress, blocks: list[tuple[Pool, PoolBlock]]
     ) -> tuple[str, tuple[Related, ...]]:
         if not blocks:
             return "is not served: the tree has no CiliumLoadBalancerIPPool", ()
@@ -156,10 +156,10 @@ class OutsideTreePools:
                 which = "first" if ip == block.first else "last"
                 return (
                     f"is the {which} address of {block.text}, which pool "
-                    f"{block.pool.name} reserves (allowFirstLastIPs: \"No\")",
+                    f'{block.pool.name} reserves (allowFirstLastIPs: "No")',
                     (Related(block.location, f"block {block.text} of pool {block.pool.name}"),),
                 )
-            if block.contains(ip) and getattr(pool, "disabled", False):
+            if block.contains(ip) and pool.disabled:
                 return (
                     f"is only in pool {block.pool.name}, which is disabled",
                     (Related(block.location, f"block {block.text} of disabled pool"),),

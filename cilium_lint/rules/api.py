@@ -81,7 +81,12 @@ class NoParams(BaseModel):
 
 @runtime_checkable
 class Rule(Protocol):
-    meta: RuleMeta
-    params: type[BaseModel]
+    """A rule: ``meta`` describes it, ``params`` validates its settings, ``check`` runs it."""
+
+    @property
+    def meta(self) -> RuleMeta: ...
+
+    @property
+    def params(self) -> type[BaseModel]: ...
 
     def check(self, facts: Facts, params: BaseModel) -> Iterable[Hit]: ...

@@ -51,9 +51,7 @@ class MissingValuesSource:
         example_fail=(
             "spec:\n  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-valuez  # typo\n"
         ),
-        example_pass=(
-            "spec:\n  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-values\n"
-        ),
+        example_pass=("spec:\n  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-values\n"),
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
