@@ -13,6 +13,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # Template sources are not manifests until rendered; their YAML is often invalid by design.
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".cilium-lint-cache"})
+# The linter's own configuration is not part of the cluster.
+SKIPPED_FILES = frozenset({".cilium-lint.yaml", ".cilium-lint.yml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ def _walk_root(
                     if entry.name in SKIPPED_DIRS or _is_chart_templates(path):
                         continue
                     subdirs.append(path)
-                elif is_yaml_name(entry.name):
+                elif is_yaml_name(entry.name) and entry.name not in SKIPPED_FILES:
                     if entry.is_file():
                         yield FoundFile(path, display)
                     else:

@@ -38,6 +38,13 @@ class CiliumRelease:
     def identity(self) -> str:
         return self.release.obj.ref
 
+    @property
+    def version_label(self) -> str:
+        """The chart version as the tree states it, or the one assumed when it states none."""
+        if self.release.chart_version:
+            return self.release.chart_version.lstrip("v")
+        return f"{self.chart.version} (assumed: the tree pins no chart version)"
+
     def setting(self, path: Path) -> Setting:
         values = self.release.values
         written, value = values.get(path)

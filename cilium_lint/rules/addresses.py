@@ -27,8 +27,13 @@ def _identity(request: LoadBalancerRequest) -> str:
 
 
 def _describe(request: LoadBalancerRequest) -> str:
-    owner = request.owner.split("#", 1)[0]
-    return f"{owner} ({request.source})"
+    """``Service/media/plex`` or ``HelmRelease/media/plex (values service.app)``."""
+    owner, _, inner = request.owner.partition("#")
+    if not inner:
+        return owner
+    where = ".".join(p.replace("~1", "/").replace("~0", "~") for p in inner.strip("/").split("/"))
+    label = "values" if request.source == "HelmRelease values" else request.source
+    return f"{owner} ({label} {where})" if where else owner
 
 
 class InvalidAddress:

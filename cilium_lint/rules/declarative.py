@@ -119,7 +119,7 @@ class ValueRule:
             if not problems:
                 continue
             yield Hit(
-                self._message(setting.written, setting.value, release.chart.version, problems),
+                self._message(setting.written, setting.value, release.version_label, problems),
                 setting.location,
                 identity=f"{release.identity}#/values/{'/'.join(self.path)}",
             )

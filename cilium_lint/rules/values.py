@@ -40,14 +40,16 @@ class CiliumReleaseMissing:
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         if facts.cilium or not facts.expected_values:
             return
-        documents = list(facts.tree.documents())
-        first = documents[0].path if documents else None
-        if first is None:
+        # Point at a HelmRelease (the likeliest place the user expected Cilium), else at the
+        # first manifest: SARIF needs a location even for a finding about an absence.
+        candidates = [r.obj.doc for r in facts.releases] or [o.doc for o in facts.tree.objects]
+        if not candidates:
             return
+        first = min(candidates, key=lambda d: (d.path, d.span.line))
         yield Hit(
             "no HelmRelease of the cilium chart found in the linted tree; "
             "the expected Cilium values were not checked",
-            Location(first, Span(1, 1, 1, 1)),
+            Location(first.path, Span(first.span.line, 1, first.span.line, 1)),
             identity="tree#cilium-release",
         )
 
@@ -87,7 +89,7 @@ class CiliumValue:
                     found = f"{setting.key} is {show(setting.value)}"
                 elif setting.default is not None:
                     found = (
-                        f"{setting.key} is unset, so chart {release.chart.version} uses "
+                        f"{setting.key} is unset, so chart {release.version_label} uses "
                         f"{show(setting.value)}"
                     )
                 else:
