@@ -67,6 +67,11 @@ class Config(_Strict):
     exclude: list[str] = Field(
         default_factory=list, description="Glob patterns of paths not to lint."
     )
+    per_file_ignores: dict[str, list[str]] = Field(
+        default_factory=dict,
+        alias="per-file-ignores",
+        description="Glob pattern -> rule ids or prefixes not reported for matching files.",
+    )
     fail_on: Severity = Field(Severity.ERROR, alias="fail-on")
     max_file_size: int = Field(8 * 1024 * 1024, alias="max-file-size", gt=0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -9,14 +10,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from cilium_lint import __version__
+from cilium_lint import __version__, suppress
 from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
 from cilium_lint.readfile import load_file
 from cilium_lint.registry import Registry
-from cilium_lint.rules.api import Related, Rule, RuleMeta, Severity
+from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.declarative import rule_paths
 from cilium_lint.tree import Tree, TreeBuilder
 
@@ -30,6 +31,7 @@ class Finding:
     location: Location
     related: tuple[Related, ...]
     fingerprint: str
+    identity: str  # what the fingerprint is made of; suppressions by annotation match on it
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         span = self.location.span
@@ -43,6 +45,8 @@ class Report:
     files_checked: int
     skipped: tuple[SkippedPath, ...]
     fail_on: Severity
+    suppressed: int = 0  # findings hidden by inline suppressions
+    baselined: int = 0  # findings hidden because the baseline holds them
     tool_version: str = __version__
 
     def count(self, severity: Severity) -> int:
@@ -89,11 +93,7 @@ def _fingerprint(rule_id: str, identity: str) -> str:
 def build_tree(
     paths: Sequence[Path], cwd: Path, config: Config, base: Path | None
 ) -> tuple[Tree, list[SkippedPath]]:
-    exclude = list(config.exclude)
-    if base is not None:
-        prefix = display_path(base, cwd)
-        if prefix not in (".", ""):
-            exclude = [f"{prefix}/{p}" if "/" in p else p for p in exclude]
+    exclude = _relative_patterns(config.exclude, base, cwd)
     found, skipped = discover(paths, cwd, exclude)
     builder = TreeBuilder(cwd, config.max_file_size)
     for item in found:
@@ -105,23 +105,77 @@ def evaluate(facts: Facts, rules: Iterable[Rule], config: Config) -> list[Findin
     findings: dict[tuple[str, Location, str], Finding] = {}
     for rule in rules:
         params = _params(rule, config)
-        settings = config.rules.get(rule.meta.id)
-        severity = settings.severity if settings and settings.severity else rule.meta.severity
+        severity = _severity(rule.meta, config)
         for hit in rule.check(facts, params):
             key = (rule.meta.id, hit.location, hit.message)
-            findings.setdefault(
-                key,
-                Finding(
-                    rule.meta.id,
-                    rule.meta.name,
-                    severity,
-                    hit.message,
-                    hit.location,
-                    hit.related,
-                    _fingerprint(rule.meta.id, hit.identity),
-                ),
-            )
+            findings.setdefault(key, _finding(rule.meta, severity, hit))
     return sorted(findings.values(), key=Finding.sort_key)
+
+
+def _finding(meta: RuleMeta, severity: Severity, hit: Hit) -> Finding:
+    return Finding(
+        meta.id,
+        meta.name,
+        severity,
+        hit.message,
+        hit.location,
+        hit.related,
+        _fingerprint(meta.id, hit.identity),
+        hit.identity,
+    )
+
+
+def _severity(meta: RuleMeta, config: Config) -> Severity:
+    settings = config.rules.get(meta.id)
+    return settings.severity if settings and settings.severity else meta.severity
+
+
+def apply_suppressions(
+    findings: list[Finding], tree: Tree, rules: Sequence[Rule], known: set[str], config: Config
+) -> tuple[list[Finding], int]:
+    """Drop suppressed findings; add findings for suppressions that are invalid or unused."""
+    suppressions, problems = suppress.collect(tree)
+    problems += suppress.validate(suppressions, known)
+    kept: list[Finding] = []
+    hidden = 0
+    for finding in findings:
+        match = next(
+            (
+                s
+                for s in suppressions
+                if s.covers(finding.rule_id, finding.location, finding.identity)
+            ),
+            None,
+        )
+        if match is None:
+            kept.append(finding)
+        else:
+            match.used.add(finding.rule_id)
+            hidden += 1
+    active = {r.meta.id: r.meta for r in rules}
+    problems += suppress.unused(suppressions, set(active))
+    for problem in problems:
+        meta = active.get(problem.rule_id)
+        if meta is not None:
+            hit = Hit(problem.message, problem.location, problem.identity)
+            kept.append(_finding(meta, _severity(meta, config), hit))
+    return sorted(kept, key=Finding.sort_key), hidden
+
+
+def _per_file_ignored(finding: Finding, patterns: list[tuple[str, list[str]]]) -> bool:
+    return any(
+        fnmatch.fnmatchcase(finding.location.path, glob)
+        and any(finding.rule_id.startswith(p) for p in ids)
+        for glob, ids in patterns
+    )
+
+
+def _relative_patterns(patterns: Iterable[str], base: Path | None, cwd: Path) -> list[str]:
+    """Config globs are relative to the config file's folder; findings to the working folder."""
+    prefix = display_path(base, cwd) if base is not None else "."
+    if prefix in (".", ""):
+        return list(patterns)
+    return [f"{prefix}/{p}" if "/" in p else p for p in patterns]
 
 
 def lint(
@@ -132,6 +186,7 @@ def lint(
     selection: Selection = Selection(),
     config_base: Path | None = None,
     fail_on: Severity | None = None,
+    baseline: set[tuple[str, str]] | None = None,
 ) -> Report:
     rules = active_rules(registry, config, selection)
     for rule in rules:
@@ -139,11 +194,26 @@ def lint(
     tree, skipped = build_tree(paths, cwd, config, config_base)
     facts = gather(tree, config)
     facts.claimed_value_keys = rule_paths(registry.rules.values())
-    findings = evaluate(facts, rules, config)
+    findings, suppressed = apply_suppressions(
+        evaluate(facts, rules, config), tree, rules, set(registry.rules), config
+    )
+    ignores = [
+        (glob, ids)
+        for pattern, ids in config.per_file_ignores.items()
+        for glob in _relative_patterns([pattern], config_base, cwd)
+    ]
+    findings = [f for f in findings if not _per_file_ignored(f, ignores)]
+    baselined = 0
+    if baseline is not None:
+        before = len(findings)
+        findings = [f for f in findings if (f.rule_id, f.fingerprint) not in baseline]
+        baselined = before - len(findings)
     return Report(
         findings=tuple(findings),
         rules=tuple(r.meta for r in rules),
         files_checked=len(tree.files),
         skipped=tuple(skipped),
         fail_on=fail_on or config.fail_on,
+        suppressed=suppressed,
+        baselined=baselined,
     )

@@ -15,7 +15,16 @@ Expectation = tuple[str, int, str]  # (path relative to the case, line, rule id)
 
 
 def markers(case: Path) -> set[Expectation]:
+    """Markers in the files, plus `expect.txt` lines (`file:line: RULE`) for lines that cannot
+    carry a marker comment themselves (e.g. a suppression comment under test)."""
     found: set[Expectation] = set()
+    listed = case / "expect.txt"
+    if listed.is_file():
+        for entry in listed.read_text("utf-8").splitlines():
+            if entry.strip() and not entry.startswith("#"):
+                where, _, rule_id = entry.rpartition(": ")
+                file, _, line = where.rpartition(":")
+                found.add((file, int(line), rule_id.strip()))
     for path in sorted(case.rglob("*")):
         if not path.is_file() or path.suffix not in (".yaml", ".yml", ".env", ".txt"):
             continue
