@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 
 from cilium_lint.document import Document
 from cilium_lint.rules.api import Severity
@@ -29,7 +30,15 @@ PYPROJECT_TABLE = "cilium-lint"
 
 
 class ConfigError(Exception):
-    """A configuration problem the user must fix; the message names file, line and key."""
+    """A configuration problem the user must fix; the message names file, line and key.
+
+    ``key`` is set when the message does not locate itself yet: the caller, which knows the
+    loaded file, prefixes the key's position.
+    """
+
+    def __init__(self, message: str, key: tuple[str | int, ...] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class _Strict(BaseModel):
@@ -44,11 +53,24 @@ class CiliumPolicy(_Strict):
 
 
 class LbIpamPolicy(_Strict):
-    pools: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+    pools: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="The policy pool(s): every requested LoadBalancer IP and every "
         "CiliumLoadBalancerIPPool block must lie inside one of them.",
     )
+
+    @field_validator("pools", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        networks = []
+        for item in value:
+            try:
+                networks.append(ipaddress.ip_network(str(item), strict=True))
+            except ValueError as exc:
+                raise ValueError(f"'{item}' is not a network such as 10.0.6.0/24 ({exc})") from None
+        return networks
 
 
 class RuleSettings(BaseModel):
@@ -79,7 +101,7 @@ class Config(_Strict):
     @classmethod
     def _rule_prefixes(cls, value: list[str]) -> list[str]:
         for item in value:
-            if not item or not item[0].isalpha() or not item.replace("-", "").isalnum():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", item):
                 raise ValueError(f"'{item}' is not a rule id or prefix (like CL204 or CL2)")
         return [item.upper() for item in value]
 
@@ -88,10 +110,49 @@ class Config(_Strict):
 class LoadedConfig:
     config: Config
     path: Path | None  # None: the embedded policy alone
+    document: Document | None = None  # the user's YAML, for locating keys in messages
+    text: str | None = None  # the user's TOML, likewise
 
     @property
     def base(self) -> Path | None:
         return self.path.parent if self.path else None
+
+    def where(self, key: tuple[str | int, ...], *, at_key: bool = False) -> str:
+        """``file:line:col`` of a key of the user's configuration, or the file alone.
+
+        ``at_key`` points at the key itself rather than its value (for unknown keys).
+        """
+        if self.path is None:
+            return "embedded policy"
+        shown = _shown(self.path)
+        if self.document is not None:
+            span = self.document.source_map.key(key) if at_key else None
+            found = self.document.source_map.nearest(key)
+            if span is None and found is not None:
+                span = found[1]
+            if span is not None:
+                return f"{shown}:{span.line}:{span.column}"
+        if self.text is not None and key:
+            line = _toml_line(self.text, str(key[-1] if isinstance(key[-1], str) else key[0]))
+            if line:
+                return f"{shown}:{line}"
+        return shown
+
+
+def _shown(path: Path) -> str:
+    return os.path.relpath(path) if path.is_absolute() else str(path)
+
+
+def _toml_line(text: str, key: str) -> int | None:
+    """TOML parsing keeps no positions; find the key's line inside our table by text."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.strip("[] ").startswith(f"tool.{PYPROJECT_TABLE}")
+        elif inside and (stripped.startswith((key, f'"{key}"'))):
+            return number
+    return None
 
 
 def default_policy() -> dict[str, Any]:
@@ -138,7 +199,7 @@ def _has_table(pyproject: Path) -> bool:
 
 
 def _read_user(path: Path) -> tuple[dict[str, Any], Document | None]:
-    shown = os.path.relpath(path) if path.is_absolute() else str(path)
+    shown = _shown(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -164,21 +225,18 @@ def _read_user(path: Path) -> tuple[dict[str, Any], Document | None]:
     return document.data, document
 
 
-def _describe(error: dict[str, Any], shown: str, document: Document | None) -> str:
+def _describe(error: dict[str, Any], loaded: LoadedConfig) -> str:
     loc = tuple(error["loc"])
     # pydantic reports union members as extra path steps; keep only the user's keys and indexes.
     path = tuple(p for p in loc if isinstance(p, int) or (isinstance(p, str) and "[" not in p))
+    document = loaded.document
     while path and document is not None and document.source_map.value(path) is None:
         if not isinstance(path[-1], str) or path[-1] not in _MODEL_KEYS:
             break
         path = path[:-1]
     key = ".".join(str(p) for p in path) or "(top level)"
-    where = shown
-    if document is not None:
-        found = document.source_map.nearest(path)
-        if found is not None:
-            where = f"{shown}:{found[1].line}:{found[1].column}"
-    message = str(error["msg"])
+    where = loaded.where(path, at_key=error["type"] == "extra_forbidden")
+    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = f"unknown key; expected one of: {', '.join(sorted(_allowed(path)))}"
     return f"{where}: config key '{key}': {message}"
@@ -205,10 +263,11 @@ def load_config(explicit: Path | None, start: Path) -> LoadedConfig:
     if path is not None:
         user, document = _read_user(path)
     merged = merge_policy(default_policy(), user)
+    text = path.read_text("utf-8") if path is not None and path.suffix == ".toml" else None
     try:
         config = Config.model_validate(merged)
     except ValidationError as exc:
-        shown = os.path.relpath(path) if path is not None else "embedded policy"
-        lines = [_describe(dict(e), shown, document) for e in exc.errors()]
+        draft = LoadedConfig(Config.model_validate({}), path, document, text)
+        lines = [_describe(dict(e), draft) for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
-    return LoadedConfig(config, path)
+    return LoadedConfig(config, path, document, text)

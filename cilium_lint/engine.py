@@ -64,11 +64,20 @@ class Selection:
 
 
 def active_rules(registry: Registry, config: Config, cli: Selection) -> list[Rule]:
+    checks: list[tuple[str, tuple[str | int, ...] | None, str]] = [
+        *((s, None, "--select") for s in cli.select),
+        *((s, None, "--ignore") for s in cli.ignore),
+        *((s, ("select", i), "select") for i, s in enumerate(config.select)),
+        *((s, ("ignore", i), "ignore") for i, s in enumerate(config.ignore)),
+        *((s, ("rules", s), "rules") for s in config.rules),
+    ]
+    for selector, key, where in checks:
+        if not registry.matching([selector]):
+            raise ConfigError(
+                f"{where}: '{selector}' does not name any rule (see `cilium-lint rules`)", key
+            )
     select = list(cli.select or config.select)
     ignore = [*config.ignore, *cli.ignore]
-    for selector in [*select, *ignore, *config.rules]:
-        if not registry.matching([selector]):
-            raise ConfigError(f"'{selector}' does not name any rule (see `cilium-lint rules`)")
     chosen = registry.matching(select) if select else set(registry.rules)
     chosen -= registry.matching(ignore)
     return [registry.rules[rid] for rid in sorted(chosen)]
@@ -83,7 +92,9 @@ def _params(rule: Rule, config: Config) -> BaseModel:
         problems = "; ".join(
             f"'{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"config key 'rules.{rule.meta.id}': {problems}") from None
+        raise ConfigError(
+            f"config key 'rules.{rule.meta.id}': {problems}", ("rules", rule.meta.id)
+        ) from None
 
 
 def _fingerprint(rule_id: str, identity: str) -> str:
