@@ -1,4 +1,7 @@
-"""A plain JSON report for scripts (schema version 1)."""
+"""A plain JSON report for scripts, described by ``schemas/report.schema.json`` (version 1).
+
+Version 1 only ever gains optional keys; a removed or retyped key means version 2.
+"""
 
 from __future__ import annotations
 
@@ -41,10 +44,15 @@ def report_data(report: Report) -> dict[str, Any]:
             }
             for f in report.findings
         ],
+        "skipped": [{"path": s.display, "reason": s.reason} for s in report.skipped],
         "summary": {
             "files": report.files_checked,
             "rules": len(report.rules),
+            "findings": len(report.findings),
             **{s.value: report.count(s) for s in Severity},
+            "suppressed": report.suppressed,
+            "baselined": report.baselined,
+            "failOn": report.fail_on.value,
             "failed": report.failed,
         },
     }
