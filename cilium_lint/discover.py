@@ -116,9 +116,11 @@ def _walk_root(
             if _excluded(display, patterns):
                 continue
             try:
-                if entry.is_symlink() and not _inside(path, real_root):
-                    skipped.append(SkippedPath(display, "symlink leading out of the tree"))
-                    continue
+                if entry.is_symlink():
+                    problem = _symlink_problem(path, real_root)
+                    if problem is not None:
+                        skipped.append(SkippedPath(display, problem))
+                        continue
                 if entry.is_dir():
                     if entry.name in SKIPPED_DIRS or _is_chart_templates(path):
                         continue
@@ -133,9 +135,12 @@ def _walk_root(
         stack.extend(reversed(subdirs))
 
 
-def _inside(path: Path, real_root: Path) -> bool:
+def _symlink_problem(path: Path, real_root: Path) -> str | None:
+    """Why the symlink ``path`` is not followed, or None when it stays inside the tree."""
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):
-        return False  # dangling link or a loop
-    return target == real_root or real_root in target.parents
+        return "broken symlink or symlink loop"
+    if target == real_root or real_root in target.parents:
+        return None
+    return "symlink leading out of the tree"

@@ -13,7 +13,8 @@ plain Python data from the nodes itself, because it must differ from PyYAML's co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -84,36 +85,46 @@ def _span(node: Node) -> Span:
 
 
 def _expanded_size(root: Node) -> int:
-    """Nodes the document holds once aliases are expanded; refuses cycles and bombs."""
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
+    """Nodes the document holds once aliases are expanded; refuses cycles, bombs and depth.
 
-    def size(node: Node, depth: int) -> int:
+    Depth counts through aliases: an anchor nested 300 deep, aliased inside another anchor
+    nested 300 deep, builds data 600 deep however shallow each written part looks.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # node id -> (expanded size, height below it)
+    in_progress: set[int] = set()
+    too_deep = f"nesting deeper than {MAX_DEPTH} levels (counting through aliases)"
+
+    def measure(node: Node, depth: int) -> tuple[int, int]:
         key = id(node)
-        known = sizes.get(key)
+        known = measured.get(key)
         if known is not None:
+            if depth + known[1] > MAX_DEPTH:
+                raise _TooComplex(too_deep)
             return known
         if depth > MAX_DEPTH:
-            raise _TooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+            raise _TooComplex(too_deep)
         if key in in_progress:
             raise _TooComplex("a recursive alias (an anchor that contains itself)")
         in_progress.add(key)
-        total = 1
+        children: Iterable[Node] = ()
         if isinstance(node, SequenceNode):
-            for item in node.value:
-                total += size(item, depth + 1)
+            children = node.value
         elif isinstance(node, MappingNode):
-            for k, v in node.value:
-                total += size(k, depth + 1) + size(v, depth + 1)
+            children = chain.from_iterable(node.value)
+        total, height = 1, 0
+        for child in children:
+            child_size, child_height = measure(child, depth + 1)
+            total += child_size
+            height = max(height, child_height + 1)
         in_progress.discard(key)
         if total > MAX_EXPANDED_NODES:
             raise _TooComplex(
                 f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb)"
             )
-        sizes[key] = total
-        return total
+        measured[key] = (total, height)
+        return total, height
 
-    return size(root, 0)
+    return measure(root, 0)[0]
 
 
 def _scalar(node: ScalarNode) -> Any:
@@ -169,8 +180,9 @@ def _to_float(text: str) -> Any:
 class _Builder:
     """Builds data and a source map for one document."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, line_offset: int = 0) -> None:
         self.path = path
+        self.line_offset = line_offset  # for messages: lines above an embedded document
         self.source_map = SourceMap()
         self.problems: list[ParseProblem] = []
         self._home: dict[int, tuple[Path, Any]] = {}
@@ -216,12 +228,13 @@ class _Builder:
                 self.problems.append(
                     ParseProblem(
                         "CL002",
-                        f"duplicate key '{key}' (first defined on line {first.line}); "
+                        f"duplicate key '{key}' (first defined on line "
+                        f"{first.line + self.line_offset}); "
                         "Flux refuses the file, other tools keep only the last value",
                         Location(self.path, key_span),
                     )
                 )
-            explicit[key] = key_span
+            explicit.setdefault(key, key_span)  # a third copy still names the first
             mapping[key] = self._node(value_node, (*path, key), key_span)
         for merge in merges:
             self._merge(merge, path, mapping, explicit)
@@ -274,8 +287,20 @@ def _syntax_message(error: yaml.YAMLError) -> str:
     return f"invalid YAML: {error}"
 
 
+def _marked_problem(path: str, error: yaml.MarkedYAMLError) -> ParseProblem:
+    location = _mark_location(path, error)
+    if "maximum nesting depth" in str(error.problem or ""):
+        # libyaml's own depth guard: the same refusal as MAX_DEPTH, not a syntax error.
+        return ParseProblem("CL005", f"nesting too deep to read ({error.problem})", location)
+    return ParseProblem("CL001", _syntax_message(error), location)
+
+
 def parse_yaml(source: bytes, path: str) -> ParsedFile:
     """Every document of ``source``; problems become findings, never exceptions."""
+    return _parse(source, path, 0)
+
+
+def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
     result = ParsedFile(path)
     tolerant = False
     while True:
@@ -283,7 +308,7 @@ def parse_yaml(source: bytes, path: str) -> ParsedFile:
         problems: list[ParseProblem] = []
         try:
             for index, root in enumerate(_compose(source, tolerant)):
-                builder = _Builder(path)
+                builder = _Builder(path, line_offset)
                 try:
                     _expanded_size(root)
                     data = builder.build(root)
@@ -303,7 +328,7 @@ def parse_yaml(source: bytes, path: str) -> ParsedFile:
             if not tolerant and "duplicate anchor" in str(exc.context or ""):
                 tolerant = True
                 continue
-            problems.append(ParseProblem("CL001", _syntax_message(exc), _mark_location(path, exc)))
+            problems.append(_marked_problem(path, exc))
         except yaml.reader.ReaderError as exc:
             problems.append(
                 ParseProblem(
@@ -313,7 +338,7 @@ def parse_yaml(source: bytes, path: str) -> ParsedFile:
                 )
             )
         except yaml.MarkedYAMLError as exc:
-            problems.append(ParseProblem("CL001", _syntax_message(exc), _mark_location(path, exc)))
+            problems.append(_marked_problem(path, exc))
         except yaml.YAMLError as exc:
             problems.append(
                 ParseProblem("CL001", _syntax_message(exc), Location(path, Span(1, 1, 1, 1)))
@@ -333,7 +358,7 @@ def parse_embedded(text: str, path: str, first_line: int, indent: int) -> Parsed
     ``first_line`` is the 1-based file line of the block's first content line and ``indent`` the
     number of columns the block is indented by.
     """
-    parsed = parse_yaml(text.encode("utf-8"), path)
+    parsed = _parse(text.encode("utf-8"), path, first_line - 1)
 
     def shift(span: Span) -> Span:
         return Span(

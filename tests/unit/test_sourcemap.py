@@ -1,0 +1,131 @@
+"""Tests for cilium_lint.sourcemap: lookups, alias redirects, nearest() and shifted()."""
+
+from __future__ import annotations
+
+from cilium_lint.sourcemap import SourceMap, Span
+from cilium_lint.yamlload import parse_yaml
+
+
+def span(line: int, column: int = 1, width: int = 1) -> Span:
+    return Span(line, column, line, column + width)
+
+
+def sample() -> SourceMap:
+    """metadata: (1)  name: x (2)  annotations: (3)  ip: 10.0.6.1 (4); spec.ports: [80] (6,7)."""
+    smap = SourceMap()
+    smap.add((), Span(1, 1, 8, 1))
+    smap.add(("metadata",), span(2, 3), key=span(1, 1, 8))
+    smap.add(("metadata", "name"), span(2, 9), key=span(2, 3, 4))
+    smap.add(("metadata", "annotations"), span(4, 5), key=span(3, 3, 11))
+    smap.add(("metadata", "annotations", "ip"), span(4, 9, 8), key=span(4, 5, 2))
+    smap.add(("spec",), span(6, 3), key=span(5, 1, 4))
+    smap.add(("spec", "ports"), span(7, 5), key=span(6, 3, 5))
+    smap.add(("spec", "ports", 0), span(7, 7, 2))
+    return smap
+
+
+def test_value_and_key_of_a_written_path() -> None:
+    smap = sample()
+    assert smap.value(("metadata", "annotations", "ip")) == span(4, 9, 8)
+    assert smap.key(("metadata", "annotations", "ip")) == span(4, 5, 2)
+    assert smap.key(("spec", "ports", 0)) is None  # sequence items have no key
+    assert smap.value(("nowhere",)) is None and smap.key(("nowhere",)) is None
+
+
+def test_nearest_exact_path_points_at_its_value() -> None:
+    smap = sample()
+    assert smap.nearest(("metadata", "annotations", "ip")) == (
+        ("metadata", "annotations", "ip"),
+        span(4, 9, 8),
+    )
+    assert smap.nearest(("spec", "ports", 0)) == (("spec", "ports", 0), span(7, 7, 2))
+
+
+def test_nearest_missing_path_points_at_the_key_of_its_nearest_ancestor() -> None:
+    smap = sample()
+    # Not the annotations' value (line 4) but its key (line 3).
+    assert smap.nearest(("metadata", "annotations", "other")) == (
+        ("metadata", "annotations"),
+        span(3, 3, 11),
+    )
+    assert smap.nearest(("metadata", "labels", "app", "x")) == (("metadata",), span(1, 1, 8))
+
+
+def test_nearest_ancestor_without_a_key_uses_its_value() -> None:
+    smap = sample()
+    assert smap.nearest(("spec", "ports", 0, "name")) == (("spec", "ports", 0), span(7, 7, 2))
+
+
+def test_nearest_falls_back_to_the_document_root() -> None:
+    smap = sample()
+    assert smap.nearest(("status", "x")) == ((), Span(1, 1, 8, 1))
+    assert SourceMap().nearest(("a", "b")) is None
+    assert SourceMap().nearest(()) is None
+
+
+def test_redirect_resolves_value_and_paths_below_it() -> None:
+    smap = sample()
+    # copy: *annotations written on line 9
+    smap.add_redirect(("copy",), ("metadata", "annotations"), key=span(9, 1, 4))
+    assert smap.value(("copy",)) == span(4, 5)
+    assert smap.value(("copy", "ip")) == span(4, 9, 8)
+    # The key of the aliasing entry itself is where it was written, ...
+    assert smap.key(("copy",)) == span(9, 1, 4)
+    # ... and keys below it are in the anchored text.
+    assert smap.key(("copy", "ip")) == span(4, 5, 2)
+    assert smap.nearest(("copy", "ip")) == (("copy", "ip"), span(4, 9, 8))
+    # A missing key below an alias: the nearest written key is inside the anchor.
+    assert smap.nearest(("copy", "missing")) == (("copy",), span(9, 1, 4))
+
+
+def test_redirect_chain_is_followed() -> None:
+    smap = sample()
+    smap.add_redirect(("a",), ("metadata", "annotations"))
+    smap.add_redirect(("b",), ("a",))
+    smap.add_redirect(("c", "d"), ("b", "ip"))
+    assert smap.value(("c", "d")) == span(4, 9, 8)
+    assert smap.value(("b", "ip")) == span(4, 9, 8)
+
+
+def test_longest_redirect_prefix_wins() -> None:
+    smap = sample()
+    smap.add_redirect(("m",), ("metadata",))
+    smap.add_redirect(("m", "name"), ("spec", "ports", 0))  # a merged override
+    assert smap.value(("m", "name")) == span(7, 7, 2)
+    assert smap.value(("m", "annotations", "ip")) == span(4, 9, 8)
+
+
+def test_redirect_cycle_terminates() -> None:
+    smap = SourceMap()
+    smap.add_redirect(("a",), ("b",))
+    smap.add_redirect(("b",), ("a",))
+    assert smap.value(("a", "x")) is None
+    assert smap.key(("a",)) is None
+    assert smap.nearest(("a", "x")) is None
+
+
+def test_shifted_moves_every_span_and_keeps_redirects() -> None:
+    smap = sample()
+    smap.add_redirect(("copy",), ("metadata", "annotations"), key=span(9, 1, 4))
+
+    def move(s: Span) -> Span:
+        return Span(s.line + 10, s.column + 4, s.end_line + 10, s.end_column + 4)
+
+    moved = smap.shifted(move)
+    assert moved.value(("metadata", "name")) == span(12, 13)
+    assert moved.key(("metadata", "name")) == span(12, 7, 4)
+    assert moved.value(("copy", "ip")) == span(14, 13, 8)
+    assert moved.key(("copy",)) == span(19, 5, 4)
+    assert moved.nearest(("spec", "x")) == (("spec",), span(15, 5, 4))
+    # The original is untouched.
+    assert smap.value(("metadata", "name")) == span(2, 9)
+
+
+def test_redirect_costs_one_entry_per_alias() -> None:
+    """A parsed alias to a big mapping adds a redirect, not a copy of every child's span."""
+    base = "".join(f"  k{i}: {i}\n" for i in range(200))
+    text = "base: &b\n" + base + "".join(f"c{i}: *b\n" for i in range(50))
+    smap = parse_yaml(text.encode(), "f.yaml").documents[0].source_map
+    assert smap.value(("c49", "k199")) == Span(201, 9, 201, 12)
+    assert len(smap._values) < 300  # 200 children + root + base + 50 aliases' keys only
+    assert len(smap._redirects) == 50
