@@ -366,11 +366,15 @@ def _block_entry(
     header = lines[span.line - 1][span.column - 1 :] if 0 < span.line <= len(lines) else ""
     if text is None or not header.startswith(("|", ">")):
         return DataEntry(key, text, location, _fixed_position_loader(text, location))
+    # The block's text starts on the line after its header, blank lines included; its
+    # indentation is that of the first line with content.
     first = span.line + 1
-    while first <= len(lines) and not lines[first - 1].strip():
-        first += 1
-    indent = len(lines[first - 1]) - len(lines[first - 1].lstrip(" ")) if first <= len(lines) else 0
-    start = Location(path, Span(first, indent + 1, first, indent + 1))
+    content = first
+    while content <= len(lines) and not lines[content - 1].strip():
+        content += 1
+    line = lines[content - 1] if content <= len(lines) else ""
+    indent = len(line) - len(line.lstrip(" "))
+    start = Location(path, Span(content, indent + 1, content, indent + 1))
 
     def load() -> ParsedFile:
         return parse_embedded(text, path, first, indent)
