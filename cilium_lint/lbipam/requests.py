@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,10 @@ class LoadBalancerRequest:
     cross_namespace: frozenset[str]
     ports: frozenset[int] | None  # None: not known from the tree
     traffic_policy: str
+    # The labels of the Service LB-IPAM will see, for pool selectors; None: not known here
+    # (chart values, operator templates), and selector rules then skip the request.
+    labels: Mapping[str, str] | None = None
+    service_name: str | None = None  # the Service's name when known (selector pseudo-label)
 
     @property
     def unresolved(self) -> bool:
@@ -90,6 +94,15 @@ class _Asker:
     lb_ip_path: Path | None
     ports: frozenset[int] | None
     traffic_policy: str
+    labels: Mapping[str, str] | None = None
+    service_name: str | None = None
+
+
+def _string_labels(raw: Any) -> dict[str, str]:
+    """Labels with string values; the API server refuses any other, so they never match."""
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str)}
 
 
 def _requests(asker: _Asker, locate: Locator) -> Iterator[LoadBalancerRequest]:
@@ -127,6 +140,8 @@ def _requests(asker: _Asker, locate: Locator) -> Iterator[LoadBalancerRequest]:
             cross_namespace=frozenset(p for p in (cross or "").split(",") if p),
             ports=asker.ports,
             traffic_policy=asker.traffic_policy,
+            labels=asker.labels,
+            service_name=asker.service_name,
         )
 
 
@@ -150,6 +165,8 @@ def _service(obj: KObject) -> Iterator[LoadBalancerRequest]:
         lb_ip_path=("spec", "loadBalancerIP"),
         ports=_ports(spec.get("ports")),
         traffic_policy=str(spec.get("externalTrafficPolicy") or "Cluster"),
+        labels=_string_labels(obj.get("metadata", "labels")),
+        service_name=obj.name or None,
     )
     yield from _requests(asker, obj.doc.locate)
 
@@ -167,6 +184,11 @@ def _gateway(obj: KObject, envoy_classes: set[str]) -> Iterator[LoadBalancerRequ
     annotations = dict(annotations) if isinstance(annotations, dict) else {}
     listeners = obj.get("spec", "listeners")
     ports = _ports(listeners) if isinstance(listeners, list) else None
+    envoy = obj.get("spec", "gatewayClassName") in envoy_classes
+    # Cilium copies spec.infrastructure.labels onto the Gateway's Service (cilium-facts §9); the
+    # Service's name is Cilium's to choose. Envoy Gateway puts the Service in its own
+    # namespace, so neither its labels nor its namespace are known from the Gateway.
+    labels = None if envoy else _string_labels(obj.get("spec", "infrastructure", "labels"))
     base = _Asker(
         owner=obj.ref,
         source="Gateway",
@@ -177,12 +199,13 @@ def _gateway(obj: KObject, envoy_classes: set[str]) -> Iterator[LoadBalancerRequ
         lb_ip_path=None,
         ports=ports,
         traffic_policy="Cluster",
+        labels=labels,
     )
     if IPS_KEY in annotations or LEGACY_IPS_KEY in annotations:
         # Cilium ignores spec.addresses when an infrastructure annotation asks for IPs.
         yield from _requests(base, obj.doc.locate)
         return
-    if obj.get("spec", "gatewayClassName") in envoy_classes:
+    if envoy:
         return  # Envoy Gateway turns spec.addresses into externalIPs, not LB-IPAM requests
     addresses = obj.get("spec", "addresses")
     for index, address in enumerate(addresses if isinstance(addresses, list) else []):
@@ -198,6 +221,7 @@ def _gateway(obj: KObject, envoy_classes: set[str]) -> Iterator[LoadBalancerRequ
             lb_ip_path=("spec", "addresses", index, "value"),
             ports=ports,
             traffic_policy="Cluster",
+            labels=labels,
         )
         yield from _requests(asker, obj.doc.locate)
 

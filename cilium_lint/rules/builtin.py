@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from cilium_lint.resources import data_dir
 from cilium_lint.rules.addresses import address_rules
+from cilium_lint.rules.announcements import announcement_rules
 from cilium_lint.rules.api import Rule
 from cilium_lint.rules.declarative import load_rule_dir
+from cilium_lint.rules.pools import pool_rules
 from cilium_lint.rules.reading import reading_rules
+from cilium_lint.rules.services import service_rules
 from cilium_lint.rules.suppression import suppression_rules
 from cilium_lint.rules.values import CiliumReleaseMissing, CiliumValue
 
@@ -21,5 +24,8 @@ def builtin_rules() -> list[Rule]:
         *load_rule_dir(data_dir("rules"), BUILTIN_PACK, "rules"),
         CiliumValue(),
         *address_rules(),
+        *pool_rules(),
+        *service_rules(),
+        *announcement_rules(),
     ]
     return [r for r in rules if isinstance(r, Rule)]
