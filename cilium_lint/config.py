@@ -96,6 +96,11 @@ class Config(_Strict):
     )
     fail_on: Severity = Field(Severity.ERROR, alias="fail-on")
     max_file_size: int = Field(8 * 1024 * 1024, alias="max-file-size", gt=0)
+    strict_graph: bool = Field(
+        False,
+        alias="strict-graph",
+        description="Report YAML files that no Flux Kustomization applies (CL011).",
+    )
 
     @field_validator("select", "ignore")
     @classmethod

@@ -15,6 +15,7 @@ from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
+from cilium_lint.flux.graph import build_graph
 from cilium_lint.readfile import load_file
 from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
@@ -203,7 +204,9 @@ def lint(
     for rule in rules:
         _params(rule, config)  # a bad rule setting is a config error before any work
     tree, skipped = build_tree(paths, cwd, config, config_base)
-    facts = gather(tree, config)
+    graph = build_graph(tree, paths)
+    facts = gather(graph.restrict(tree), config)
+    facts.graph = graph
     facts.claimed_value_keys = rule_paths(registry.rules.values())
     findings, suppressed = apply_suppressions(
         evaluate(facts, rules, config), tree, rules, set(registry.rules), config

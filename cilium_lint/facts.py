@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cilium_lint.cilium.release import CiliumRelease, cilium_releases
 from cilium_lint.config import Config
@@ -13,6 +13,9 @@ from cilium_lint.lbipam.pools import Pool, pools
 from cilium_lint.lbipam.requests import LoadBalancerRequest, requests
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import Tree
+
+if TYPE_CHECKING:
+    from cilium_lint.flux.graph import Graph
 
 
 @dataclass(eq=False)
@@ -25,6 +28,8 @@ class Facts:
     requests: list[LoadBalancerRequest]
     # Keys of the expected values that a dedicated rule checks; the generic value rule skips them.
     claimed_value_keys: frozenset[Path] = field(default_factory=frozenset)
+    # What Flux applies (None: not computed); the tree above is already limited to it.
+    graph: Graph | None = None
 
     @property
     def expected_values(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from cilium_lint.rules.addresses import address_rules
 from cilium_lint.rules.announcements import announcement_rules
 from cilium_lint.rules.api import Rule
 from cilium_lint.rules.declarative import load_rule_dir
+from cilium_lint.rules.graph import graph_rules
 from cilium_lint.rules.pools import pool_rules
 from cilium_lint.rules.reading import reading_rules
 from cilium_lint.rules.services import service_rules
@@ -19,6 +20,7 @@ BUILTIN_PACK = "builtin"
 def builtin_rules() -> list[Rule]:
     rules: list[object] = [
         *reading_rules(),
+        *graph_rules(),
         *suppression_rules(),
         CiliumReleaseMissing(),
         *load_rule_dir(data_dir("rules"), BUILTIN_PACK, "rules"),

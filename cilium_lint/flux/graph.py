@@ -1,0 +1,481 @@
+"""The Flux view of a tree: which Flux ``Kustomization`` applies which files, and what nothing
+applies.
+
+Flux applies what its ``Kustomization`` objects build: each one builds ``spec.path`` of its
+source (kustomize rules, see :mod:`cilium_lint.kustomize`), and a parent applies the
+``Kustomization`` objects of its children that way. The roots are the Kustomizations no other
+one applies (the entry points a person or ``flux bootstrap`` applied by hand), except those lying
+inside another Kustomization's folder or in an archive folder (someone chose not to apply them).
+A plain ``kustomization.yaml`` outside every Flux folder that nothing references is an entry
+point too (a partial tree, or a tree applied with ``kubectl apply -k``).
+
+Everything else (archived apps, shelved ``ks.yaml`` files, commented-out resources) is
+*unreferenced*: it must not take part in cross-resource checks. A tree without any Flux
+Kustomization keeps the simple view: every file counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cilium_lint.document import Document, Location
+from cilium_lint.kustomize import FolderBuild, KustomizeBuilder, Note, TreeFiles
+from cilium_lint.tree import KObject, Tree, api_group
+
+FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"
+# Sources whose content may be this repository (or an artifact built from a folder of it).
+LOCAL_SOURCE_KINDS = ("GitRepository", "OCIRepository")
+# Folder names people keep retired manifests in; never an entry point.
+ARCHIVE_FOLDERS = frozenset(
+    {"archive", ".archive", "_archive", "archived", ".archived", "_archived", "attic"}
+)
+
+
+def is_flux_kustomization(data: Any) -> bool:
+    if not isinstance(data, dict) or data.get("kind") != "Kustomization":
+        return False
+    api = data.get("apiVersion")
+    return isinstance(api, str) and api_group(api) == FLUX_KUSTOMIZE_GROUP
+
+
+def _is_flux_instance(data: Any) -> bool:
+    if not isinstance(data, dict) or data.get("kind") != "FluxInstance":
+        return False
+    api = data.get("apiVersion")
+    return isinstance(api, str) and api_group(api) == FLUX_OPERATOR_GROUP
+
+
+def _is_entry_object(data: Any) -> bool:
+    return is_flux_kustomization(data) or _is_flux_instance(data)
+
+
+def is_archived(display: str) -> bool:
+    return any(part.lower() in ARCHIVE_FOLDERS for part in display.split("/")[:-1])
+
+
+def _name(data: Any) -> tuple[str, str | None]:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    name, namespace = metadata.get("name"), metadata.get("namespace")
+    return (
+        name if isinstance(name, str) else "",
+        namespace if isinstance(namespace, str) else None,
+    )
+
+
+@dataclass(eq=False)
+class FluxKustomization:
+    """One Flux Kustomization (or a flux-operator FluxInstance sync) as applied in one scope."""
+
+    document: Document  # the object as its parent applied it
+    original: Document  # the document as written in the tree
+    parent: FluxKustomization | None = None
+    path: str | None = None  # spec.path as Flux reads it
+    folder: str | None = None  # display path of the folder it builds; None: not resolved
+    note: str | None = None  # why it is not resolved here
+    build: FolderBuild | None = None
+    children: list[FluxKustomization] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.document.data
+        return data
+
+    @property
+    def name(self) -> str:
+        return _name(self.data)[0]
+
+    @property
+    def namespace(self) -> str | None:
+        return _name(self.data)[1]
+
+    @property
+    def label(self) -> str:
+        kind = "FluxInstance" if _is_flux_instance(self.data) else "Kustomization"
+        namespace = self.namespace
+        return f"{kind}/{namespace}/{self.name}" if namespace else f"{kind}/{self.name}"
+
+    @property
+    def documents(self) -> list[Document]:
+        return self.build.documents if self.build is not None else []
+
+    def spec(self, *path: str) -> Any:
+        node: Any = self.data.get("spec")
+        for step in path:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(step)
+        return node
+
+
+@dataclass(eq=False)
+class Scope:
+    """What one cluster applies: its roots, every Kustomization reached, every document."""
+
+    name: str | None
+    roots: list[FluxKustomization] = field(default_factory=list)
+    kustomizations: list[FluxKustomization] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    entry_builds: list[FolderBuild] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)  # display paths of every file read
+    resource_files: set[str] = field(default_factory=set)  # files whose documents are applied
+    kustomization_files: set[str] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class Graph:
+    active: bool  # the tree has Flux Kustomizations; otherwise every file counts
+    scopes: list[Scope] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    unreferenced: list[Location] = field(default_factory=list)  # one per file nothing applies
+
+    @property
+    def kustomizations(self) -> list[FluxKustomization]:
+        return [k for scope in self.scopes for k in scope.kustomizations]
+
+    @property
+    def roots(self) -> list[FluxKustomization]:
+        return [k for scope in self.scopes for k in scope.roots]
+
+    @property
+    def applied_files(self) -> set[str]:
+        found: set[str] = set()
+        for scope in self.scopes:
+            found |= scope.files
+        return found
+
+    def restrict(self, tree: Tree, scope: Scope | None = None) -> Tree:
+        """The tree as the cross-resource checks must see it: only what is applied.
+
+        Parse problems of every file are kept (a broken file is broken whether applied or not).
+        """
+        if not self.active:
+            return tree
+        scopes = [scope] if scope is not None else self.scopes
+        applied = {id(doc) for s in scopes for doc in s.documents}
+        resource_files = {f for s in scopes for f in s.resource_files}
+        kustomization_files = {f for s in scopes for f in s.kustomization_files}
+        objects = [o for o in tree.objects if id(o.doc) in applied]
+        sources = [
+            s
+            for s in tree.sources
+            if s.location.path in resource_files or s.location.path in kustomization_files
+        ]
+        return dataclasses.replace(tree, objects=objects, sources=sources)
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder holding ``.git`` at or above ``start``."""
+    directory = (start if start.is_dir() else start.parent).absolute()
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+class _Resolver:
+    """Finds the folder a Flux Kustomization's ``spec.path`` names."""
+
+    def __init__(self, files: TreeFiles, linted: Sequence[Path]) -> None:
+        self.files = files
+        bases: list[str] = []
+        for path in linted:
+            root = repository_root(path)
+            if root is not None:
+                bases.append(_norm(str(root)))
+        for path in linted:
+            absolute = path.absolute()
+            folder = absolute if absolute.is_dir() else absolute.parent
+            bases.append(_norm(str(folder)))
+        self.bases = list(dict.fromkeys(bases))
+
+    def folder(self, spec_path: str, written_in: str) -> str | None:
+        relative = spec_path.strip().lstrip("/") or "."
+        here = posixpath.dirname(self.files.absolute(written_in))
+        candidates = list(self.bases)
+        while True:
+            candidates.append(here)
+            parent = posixpath.dirname(here)
+            if parent == here:
+                break
+            here = parent
+        for base in dict.fromkeys(candidates):
+            target = _norm(posixpath.join(base, relative))
+            if self.files.is_folder(target) or os.path.isdir(target):
+                return target
+        return None
+
+
+def _norm(path: str) -> str:
+    return posixpath.normpath(path.replace(os.sep, "/"))
+
+
+def _source_ref(data: Any) -> tuple[str, str, str | None] | None:
+    spec = data.get("spec") if isinstance(data, dict) else None
+    ref = spec.get("sourceRef") if isinstance(spec, dict) else None
+    if not isinstance(ref, dict):
+        return None
+    kind, name, namespace = ref.get("kind"), ref.get("name"), ref.get("namespace")
+    return (
+        kind if isinstance(kind, str) else "",
+        name if isinstance(name, str) else "",
+        namespace if isinstance(namespace, str) else _name(data)[1],
+    )
+
+
+class GraphBuilder:
+    def __init__(self, tree: Tree, linted: Sequence[Path]) -> None:
+        self.tree = tree
+        self.files = TreeFiles(tree)
+        self.kustomize = KustomizeBuilder(self.files)
+        self.resolver = _Resolver(self.files, linted)
+        self.urls = self._source_urls()
+
+    def _source_urls(self) -> dict[tuple[str, str], str]:
+        urls: dict[tuple[str, str], str] = {}
+        for kind in LOCAL_SOURCE_KINDS:
+            for obj in self.tree.of_kind(kind):
+                url = obj.get("spec", "url")
+                if isinstance(url, str):
+                    urls[(kind, obj.name)] = url
+        return urls
+
+    # --- resolving one Kustomization ------------------------------------------------------
+
+    def resolve(self, node: FluxKustomization) -> None:
+        """Find and build the folder ``node`` applies, or say why it cannot be done here."""
+        if _is_flux_instance(node.data):
+            sync = node.spec("sync")
+            path = sync.get("path") if isinstance(sync, dict) else None
+            kind = sync.get("kind") if isinstance(sync, dict) else None
+            if isinstance(kind, str) and kind not in LOCAL_SOURCE_KINDS:
+                node.note = f"sync source kind {kind} is not read from this tree"
+                return
+        else:
+            path = node.spec("path")
+            problem = self._foreign_source(node)
+            if problem is not None:
+                node.note = problem
+                return
+        node.path = path if isinstance(path, str) else "./"
+        if "${" in node.path:
+            node.note = f"spec.path '{node.path}' has a variable that is not defined here"
+            return
+        folder = self.resolver.folder(node.path, node.original.path)
+        if folder is None:
+            node.note = (
+                f"spec.path '{node.path}' is not a folder of this repository "
+                "(another source, or a path that no longer exists)"
+            )
+            return
+        node.folder = self.files.display_of(folder)
+        node.build = self.kustomize.build(folder)
+
+    def _foreign_source(self, node: FluxKustomization) -> str | None:
+        ref = _source_ref(node.data)
+        if ref is None:
+            return None
+        kind, name, _ = ref
+        if kind not in LOCAL_SOURCE_KINDS:
+            return f"sourceRef {kind}/{name} is not read from this tree"
+        parent_ref = _source_ref(node.parent.data) if node.parent is not None else None
+        if parent_ref is None or parent_ref[:2] == ref[:2]:
+            return None
+        mine, theirs = self.urls.get((kind, name)), self.urls.get(parent_ref[:2])
+        if mine is not None and theirs is not None and mine != theirs:
+            return f"sourceRef {kind}/{name} is another repository ({mine})"
+        return None
+
+    # --- the whole graph --------------------------------------------------------------------
+
+    def build(self) -> Graph:
+        entries = [
+            doc
+            for path, parsed in self.tree.files.items()
+            if path not in self.tree.data_files
+            for doc in parsed.documents
+            if _is_entry_object(doc.data)
+        ]
+        if not entries:
+            return Graph(active=False)
+        roots = self._roots(entries)
+        scope = Scope(name=None)
+        for doc in roots:
+            node = FluxKustomization(doc, doc)
+            scope.roots.append(node)
+            self._add_file(scope, doc.path)
+        seen: set[int] = set()
+        for node in scope.roots:
+            self._walk(scope, node, seen)
+        self._entry_points(scope)
+        graph = Graph(active=True, scopes=[scope])
+        for k in scope.kustomizations:
+            if k.note is not None:
+                graph.notes.append(Note(k.original.locate(("spec", "path")), k.note))
+            if k.build is not None:
+                graph.notes.extend(k.build.notes)
+        graph.unreferenced = self._unreferenced(graph)
+        return graph
+
+    def _walk(self, scope: Scope, node: FluxKustomization, seen: set[int]) -> None:
+        """Resolve ``node`` and everything it applies, depth first."""
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if id(current.original) in seen:
+                continue
+            seen.add(id(current.original))
+            self.resolve(current)
+            scope.kustomizations.append(current)
+            if current.build is None:
+                continue
+            self._add_build(scope, current.build)
+            children = [
+                FluxKustomization(doc, doc, parent=current)
+                for doc in current.build.documents
+                if _is_entry_object(doc.data) and id(doc) not in seen
+            ]
+            current.children.extend(children)
+            pending.extend(reversed(children))
+
+    def _add_build(self, scope: Scope, build: FolderBuild) -> None:
+        known = {id(d) for d in scope.documents}
+        scope.documents.extend(d for d in build.documents if id(d) not in known)
+        scope.files |= build.files
+        scope.resource_files |= {d.path for d in build.documents}
+        scope.kustomization_files |= build.kustomization_files
+
+    def _add_file(self, scope: Scope, display: str) -> None:
+        parsed = self.tree.files.get(display)
+        if parsed is None:
+            return
+        known = {id(d) for d in scope.documents}
+        scope.documents.extend(d for d in parsed.documents if id(d) not in known)
+        scope.files.add(display)
+        scope.resource_files.add(display)
+
+    def _roots(self, entries: list[Document]) -> list[Document]:
+        """Entry objects no other one applies, outside other folders and archives."""
+        static: dict[int, FluxKustomization] = {}
+        for doc in entries:
+            node = FluxKustomization(doc, doc)
+            self.resolve(node)
+            static[id(doc)] = node
+        applied_by: dict[int, set[int]] = {id(doc): set() for doc in entries}
+        for key, node in static.items():
+            for doc in node.documents:
+                if id(doc) in applied_by and id(doc) != key:
+                    applied_by[id(doc)].add(key)
+        candidates = [
+            doc for doc in entries if not applied_by[id(doc)] and not is_archived(doc.path)
+        ]
+        # What each candidate reaches, to tell a shelved ks.yaml (inside a folder some other
+        # candidate builds) from an entry point.
+        reach: dict[int, set[int]] = {}
+        for doc in candidates:
+            reached = {id(doc)}
+            stack = [id(doc)]
+            while stack:
+                for child in static[stack.pop()].documents:
+                    if id(child) in static and id(child) not in reached:
+                        reached.add(id(child))
+                        stack.append(id(child))
+            reach[id(doc)] = reached
+        roots = []
+        for doc in candidates:
+            absolute = self.files.absolute(doc.path)
+            covered = False
+            for other in candidates:
+                if other is doc:
+                    continue
+                for key in reach[id(other)]:
+                    build = static[key].build
+                    if key != id(doc) and build is not None and _inside(absolute, build.folder):
+                        covered = True
+                        break
+                if covered:
+                    break
+            if not covered:
+                roots.append(doc)
+        return roots
+
+    def _entry_points(self, scope: Scope) -> None:
+        """Plain kustomization files outside every Flux folder that nothing references."""
+        folders = [
+            self.files.absolute(k.folder) for k in scope.kustomizations if k.folder is not None
+        ]
+        chosen: list[str] = []
+        for display in sorted(self.tree.files, key=lambda p: (p.count("/"), p)):
+            if posixpath.basename(display) not in _KUSTOMIZATION_NAMES:
+                continue
+            if display in scope.kustomization_files or is_archived(display):
+                continue
+            folder = posixpath.dirname(self.files.absolute(display))
+            if any(_inside(folder, f) or folder == f for f in folders):
+                continue
+            if any(_inside(folder, c) or folder == c for c in chosen):
+                continue
+            chosen.append(folder)
+            build = self.kustomize.build(folder)
+            scope.entry_builds.append(build)
+            self._add_build(scope, build)
+            seen = {id(k.original) for k in scope.kustomizations}
+            for doc in build.documents:
+                if _is_entry_object(doc.data) and id(doc) not in seen:
+                    node = FluxKustomization(doc, doc)
+                    scope.roots.append(node)
+                    self._walk(scope, node, seen)
+
+    def _unreferenced(self, graph: Graph) -> list[Location]:
+        applied = graph.applied_files
+        found: list[Location] = []
+        for display, parsed in sorted(self.tree.files.items()):
+            if display in applied or display in self.tree.data_files:
+                continue
+            first = next((d for d in parsed.documents if _is_manifest(d.data)), None)
+            if first is not None:
+                found.append(first.locate(("kind",)))
+        return found
+
+
+_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip("/") + "/")
+
+
+def _is_manifest(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("kind"), str)
+        and isinstance(data.get("apiVersion"), str)
+    )
+
+
+def build_graph(tree: Tree, linted: Iterable[Path]) -> Graph:
+    return GraphBuilder(tree, list(linted)).build()
+
+
+def applied_objects(tree: Tree, graph: Graph) -> list[KObject]:
+    return graph.restrict(tree).objects
+
+
+__all__ = [
+    "FLUX_KUSTOMIZE_GROUP",
+    "FluxKustomization",
+    "Graph",
+    "GraphBuilder",
+    "Scope",
+    "build_graph",
+    "is_archived",
+    "is_flux_kustomization",
+    "repository_root",
+]

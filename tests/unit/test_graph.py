@@ -1,0 +1,240 @@
+"""The Flux graph: what each Flux Kustomization applies, the roots, and what nothing applies."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cilium_lint.config import Config
+from cilium_lint.engine import build_tree
+from cilium_lint.flux.graph import Graph, build_graph
+from cilium_lint.kustomize import KustomizeBuilder, TreeFiles
+from cilium_lint.tree import Tree
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cluster"
+
+
+def ks(name: str, path: str, source: str = "GitRepository/flux-system", extra: str = "") -> str:
+    kind, _, source_name = source.partition("/")
+    return textwrap.dedent(
+        f"""\
+        ---
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: {name}
+          namespace: flux-system
+        spec:
+          interval: 1h
+          path: {path}
+          sourceRef:
+            kind: {kind}
+            name: {source_name}
+        """
+    ) + textwrap.dedent(extra)
+
+
+def cm(name: str) -> str:
+    return f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: b\n"
+
+
+def kustomization(*resources: str) -> str:
+    listed = "".join(f"  - {r}\n" for r in resources)
+    return f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{listed}"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+
+def load(root: Path) -> tuple[Tree, Graph]:
+    tree, _ = build_tree([root], root, Config(), None)
+    return tree, build_graph(tree, [root])
+
+
+def applied_names(tree: Tree, graph: Graph) -> set[str]:
+    return {o.name for o in graph.restrict(tree).objects}
+
+
+def test_a_tree_without_flux_kustomizations_counts_everything(tmp_path: Path) -> None:
+    write(tmp_path, {"a.yaml": cm("a"), "archive/b.yaml": cm("b")})
+    tree, graph = load(tmp_path)
+    assert not graph.active
+    assert graph.restrict(tree) is tree
+    assert graph.unreferenced == []
+
+
+def test_flux_generates_a_kustomization_for_a_folder_without_one(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps"),
+            "apps/a.yaml": cm("a"),
+            "apps/deep/b.yaml": cm("b"),
+            # A folder with its own kustomization is one unit: only what it lists.
+            "apps/unit/kustomization.yaml": kustomization("./c.yaml"),
+            "apps/unit/c.yaml": cm("c"),
+            "apps/unit/left-out.yaml": cm("left-out"),
+            "elsewhere/d.yaml": cm("d"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert graph.active
+    assert [r.name for r in graph.roots] == ["apps"]
+    assert applied_names(tree, graph) == {"apps", "a", "b", "c"}
+    unreferenced = {loc.path for loc in graph.unreferenced}
+    assert unreferenced == {"apps/unit/left-out.yaml", "elsewhere/d.yaml"}
+
+
+def test_commented_out_and_shelved_entries_are_not_applied(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("cluster-apps", "./apps"),
+            "apps/kustomization.yaml": "resources:\n  - ./echo/ks.yaml\n  # - ./plex/ks.yaml\n",
+            "apps/echo/ks.yaml": ks("echo", "./apps/echo/app"),
+            "apps/echo/app/cm.yaml": cm("echo"),
+            "apps/plex/ks.yaml": ks("plex", "./apps/plex/app"),
+            "apps/plex/app/cm.yaml": cm("plex"),
+            ".archive/old/ks.yaml": ks("old", "./.archive/old/app"),
+            ".archive/old/app/cm.yaml": cm("old"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert [r.name for r in graph.roots] == ["cluster-apps"]
+    assert applied_names(tree, graph) == {"cluster-apps", "echo"}
+    root = graph.roots[0]
+    assert [c.name for c in root.children] == ["echo"]
+    assert root.children[0].parent is root
+    assert {loc.path for loc in graph.unreferenced} == {
+        "apps/plex/ks.yaml",
+        "apps/plex/app/cm.yaml",
+        ".archive/old/ks.yaml",
+        ".archive/old/app/cm.yaml",
+    }
+
+
+def test_a_self_applying_bootstrap_kustomization_is_the_root(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "clusters/main/flux-system/gotk-sync.yaml": ks("flux-system", "./clusters/main"),
+            "clusters/main/flux-system/kustomization.yaml": kustomization("./gotk-sync.yaml"),
+            "clusters/main/apps.yaml": ks("apps", "./apps/main"),
+            "apps/main/kustomization.yaml": kustomization("../base/echo"),
+            "apps/base/echo/kustomization.yaml": kustomization("./cm.yaml"),
+            "apps/base/echo/cm.yaml": cm("echo"),
+            "apps/base/unused/cm.yaml": cm("unused"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert [r.name for r in graph.roots] == ["flux-system"]
+    assert applied_names(tree, graph) == {"flux-system", "apps", "echo"}
+    assert {loc.path for loc in graph.unreferenced} == {"apps/base/unused/cm.yaml"}
+
+
+def test_other_sources_are_noted_and_never_resolved(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps"),
+            "apps/kustomization.yaml": kustomization("./bucket.yaml", "./other.yaml"),
+            "apps/bucket.yaml": ks("from-bucket", "./apps", source="Bucket/b"),
+            "apps/other.yaml": ks("upstream", "./does/not/exist", source="GitRepository/cilium"),
+        },
+    )
+    _tree, graph = load(tmp_path)
+    notes = {k.name: k.note for k in graph.kustomizations}
+    assert notes["apps"] is None
+    assert notes["from-bucket"] is not None and "Bucket/b" in notes["from-bucket"]
+    assert notes["upstream"] is not None and "not a folder" in notes["upstream"]
+    assert {n.message for n in graph.notes} >= {notes["from-bucket"], notes["upstream"]}
+
+
+def test_a_partial_tree_uses_its_top_kustomization_as_entry_point(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "network/kustomization.yaml": kustomization("./namespace.yaml", "./dns/ks.yaml"),
+            "network/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n",
+            "network/dns/ks.yaml": ks("dns", "./network/dns/app"),
+            "network/dns/app/cm.yaml": cm("dns"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert applied_names(tree, graph) == {"n", "dns"}
+    assert graph.unreferenced == []
+
+
+def test_resource_cycles_and_missing_entries_do_not_fail(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./a"),
+            "a/kustomization.yaml": kustomization("../b", "./missing.yaml", "https://x/y"),
+            "b/kustomization.yaml": kustomization("../a", "./cm.yaml"),
+            "b/cm.yaml": cm("b"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert applied_names(tree, graph) == {"apps", "b"}
+    messages = " ".join(n.message for n in graph.notes)
+    assert "missing.yaml" in messages and "remote" in messages
+
+
+# --- cross-check with kubectl kustomize -------------------------------------------------------
+
+_HASHED = re.compile(r"-[a-z0-9]{10}$")
+KUBECTL = shutil.which("kubectl")
+EXAMPLE_FOLDERS = sorted(p.parent for p in EXAMPLE.rglob("kustomization.yaml"))
+Identity = tuple[str, str]  # kind, name
+
+
+@pytest.fixture(scope="module")
+def kubectl_builds() -> dict[Path, set[Identity]]:
+    """``kubectl kustomize`` of every example folder, run side by side (each takes a second)."""
+    assert KUBECTL is not None
+    running = {
+        folder: subprocess.Popen(
+            [KUBECTL, "kustomize", str(folder)], stdout=subprocess.PIPE, text=True
+        )
+        for folder in EXAMPLE_FOLDERS
+    }
+    built: dict[Path, set[Identity]] = {}
+    for folder, process in running.items():
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, f"kubectl kustomize {folder} failed"
+        found = set()
+        for doc in yaml.safe_load_all(out):
+            if isinstance(doc, dict):
+                name = doc["metadata"]["name"]
+                if doc["kind"] in ("ConfigMap", "Secret"):
+                    name = _HASHED.sub("", name)  # generated names carry a content hash
+                found.add((doc["kind"], name))
+        built[folder] = found
+    return built
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("folder", EXAMPLE_FOLDERS, ids=lambda p: p.relative_to(EXAMPLE).as_posix())
+def test_example_folders_build_what_kubectl_kustomize_builds(
+    folder: Path, kubectl_builds: dict[Path, set[Identity]]
+) -> None:
+    tree, _ = build_tree([EXAMPLE], EXAMPLE, Config(), None)
+    files = TreeFiles(tree)
+    build = KustomizeBuilder(files).build(files.absolute(folder.relative_to(EXAMPLE).as_posix()))
+    by_doc = {id(o.doc): o for o in tree.objects}
+    ours = {(by_doc[id(d)].kind, by_doc[id(d)].name) for d in build.documents if id(d) in by_doc}
+    for source in tree.sources:
+        if source.location.path in build.kustomization_files:
+            ours.add((source.kind, source.name))
+    assert ours == kubectl_builds[folder]
