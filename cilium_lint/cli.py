@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-on", choices=("error", "warning", "note"), help="lowest severity that fails"
     )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    parser.add_argument(
+        "--strict-graph",
+        action="store_true",
+        help="report YAML files no Flux Kustomization applies (CL011)",
+    )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"cilium-lint {__version__}")
@@ -102,10 +107,13 @@ def _check(argv: Sequence[str]) -> int:
     loaded = load_config(args.config, paths[0])
     rule_dirs = list(args.rule_dir)
     registry = load_registry(rule_dirs)
+    config = loaded.config
+    if args.strict_graph:
+        config = config.model_copy(update={"strict_graph": True})
     report = lint(
         paths,
         Path.cwd(),
-        loaded.config,
+        config,
         registry,
         Selection(tuple(args.select), tuple(args.ignore)),
         config_base=loaded.base,

@@ -48,8 +48,8 @@ class UnreferencedFile:
             return
         for location in graph.unreferenced:
             yield Hit(
-                f"{location.path} is applied by no Flux Kustomization; its objects never reach "
-                "the cluster and are left out of the cross-resource checks",
+                "no Flux Kustomization applies this file: its objects never reach the cluster "
+                "and are left out of the cross-resource checks",
                 location,
                 location.path,
             )

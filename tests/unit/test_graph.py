@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cilium_lint.cli import main
 from cilium_lint.config import Config
 from cilium_lint.engine import build_tree
 from cilium_lint.flux.graph import Graph, build_graph
@@ -173,6 +174,26 @@ def test_a_partial_tree_uses_its_top_kustomization_as_entry_point(tmp_path: Path
     tree, graph = load(tmp_path)
     assert applied_names(tree, graph) == {"n", "dns"}
     assert graph.unreferenced == []
+
+
+def test_strict_graph_on_the_command_line_reports_unreferenced_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps"),
+            "apps/kustomization.yaml": kustomization("./a.yaml"),
+            "apps/a.yaml": cm("a"),
+            "apps/b.yaml": cm("b"),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["--select", "CL011", "."]) == 0
+    assert "CL011" not in capsys.readouterr().out
+    assert main(["--select", "CL011", "--strict-graph", "."]) == 0
+    out = capsys.readouterr().out
+    assert "apps/b.yaml:3:7: CL011" in out and "apps/a.yaml" not in out
 
 
 def test_resource_cycles_and_missing_entries_do_not_fail(tmp_path: Path) -> None:
