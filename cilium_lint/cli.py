@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report YAML files no Flux Kustomization applies (CL011)",
     )
+    parser.add_argument(
+        "--baseline", type=Path, help="do not report findings recorded in this baseline file"
+    )
+    parser.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record every current finding in FILE (for --baseline) and exit 0",
+    )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"cilium-lint {__version__}")
@@ -72,12 +81,24 @@ def _write(text: str, output: Path | None) -> None:
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"cannot write {output}: folder {directory} does not exist")
+    if output.is_dir():
+        raise UsageError(f"cannot write {output}: it is a folder")
+    # mkstemp creates the file 0600; give the report the mode a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
     # Written next to the target and renamed, so an interrupted run leaves no half report.
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, output)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -94,7 +115,7 @@ def _use_color(args: argparse.Namespace) -> bool:
 
 def _check(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    from cilium_lint.config import load_config
+    from cilium_lint.config import ConfigError, load_config
     from cilium_lint.engine import Selection, lint
     from cilium_lint.registry import load_registry
     from cilium_lint.report import formatter
@@ -110,15 +131,35 @@ def _check(argv: Sequence[str]) -> int:
     config = loaded.config
     if args.strict_graph:
         config = config.model_copy(update={"strict_graph": True})
-    report = lint(
-        paths,
-        Path.cwd(),
-        config,
-        registry,
-        Selection(tuple(args.select), tuple(args.ignore)),
-        config_base=loaded.base,
-        fail_on=Severity(args.fail_on) if args.fail_on else None,
-    )
+    baseline = None
+    if args.baseline is not None:
+        from cilium_lint.baseline import read_baseline
+
+        baseline = read_baseline(args.baseline)
+    try:
+        report = lint(
+            paths,
+            Path.cwd(),
+            config,
+            registry,
+            Selection(tuple(args.select), tuple(args.ignore)),
+            config_base=loaded.base,
+            fail_on=Severity(args.fail_on) if args.fail_on else None,
+            baseline=baseline,
+        )
+    except ConfigError as exc:
+        if exc.key is None:
+            raise
+        raise ConfigError(f"{loaded.where(exc.key)}: {exc}") from None
+    if args.write_baseline is not None:
+        from cilium_lint.baseline import write_baseline
+
+        _write(write_baseline(report.findings, args.write_baseline), args.write_baseline)
+        print(
+            f"wrote {len(report.findings)} findings to baseline {args.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
     _write(formatter(args.format, color=_use_color(args))(report), args.output)
     if args.output is not None and args.format != "text":
         from cilium_lint.report.text import summary
@@ -188,10 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: usage errors and --help/--version
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:
+        from cilium_lint.baseline import BaselineError
         from cilium_lint.config import ConfigError
         from cilium_lint.rules.declarative import RuleLoadError
 
-        if isinstance(exc, ConfigError | RuleLoadError | UsageError):
+        if isinstance(exc, ConfigError | RuleLoadError | UsageError | BaselineError):
             print(f"cilium-lint: {exc}", file=sys.stderr)
             return EXIT_ERROR
         if debug:

@@ -21,15 +21,22 @@ def _plural(count: int, word: str) -> str:
 
 def summary(report: Report) -> str:
     files = _plural(report.files_checked, "file")
+    hidden = []
+    if report.suppressed:
+        hidden.append(f"{report.suppressed} suppressed")
+    if report.baselined:
+        hidden.append(f"{report.baselined} in the baseline")
+    extra = f"; {', '.join(hidden)}" if hidden else ""
     if not report.findings:
-        return f"All checks passed ({files} checked, {_plural(len(report.rules), 'rule')})."
+        rules = _plural(len(report.rules), "rule")
+        return f"All checks passed ({files} checked, {rules}{extra})."
     parts = [
         _plural(report.count(severity), severity.value)
         for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
         if report.count(severity)
     ]
     touched = len({f.location.path for f in report.findings})
-    return f"Found {', '.join(parts)} in {_plural(touched, 'file')} ({files} checked)."
+    return f"Found {', '.join(parts)} in {_plural(touched, 'file')} ({files} checked{extra})."
 
 
 def to_text(report: Report, *, color: bool = False) -> str:
