@@ -6,7 +6,9 @@ from cilium_lint.resources import data_dir
 from cilium_lint.rules.addresses import address_rules
 from cilium_lint.rules.announcements import announcement_rules
 from cilium_lint.rules.api import Rule
+from cilium_lint.rules.chart_keys import chart_key_rules
 from cilium_lint.rules.declarative import load_rule_dir
+from cilium_lint.rules.dependencies import dependency_rules
 from cilium_lint.rules.graph import graph_rules
 from cilium_lint.rules.pools import pool_rules
 from cilium_lint.rules.reading import reading_rules
@@ -25,6 +27,8 @@ def builtin_rules() -> list[Rule]:
         CiliumReleaseMissing(),
         *load_rule_dir(data_dir("rules"), BUILTIN_PACK, "rules"),
         CiliumValue(),
+        *dependency_rules(),
+        *chart_key_rules(),
         *address_rules(),
         *pool_rules(),
         *service_rules(),
