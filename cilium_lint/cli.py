@@ -13,12 +13,18 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cilium_lint import __version__
+
+if TYPE_CHECKING:
+    from cilium_lint.engine import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 ISSUES_URL = "https://github.com/cilium-lint/cilium-lint/issues"
 SUBCOMMANDS = ("check", "rules", "rule")
+# cilium_lint.report.FORMATS, spelled out so that --help does not import the engine.
+FORMATS = ("text", "sarif", "json", "github", "markdown")
 
 
 class UsageError(Exception):
@@ -29,6 +35,16 @@ def _ids(text: str) -> list[str]:
     return [part.strip().upper() for part in text.split(",") if part.strip()]
 
 
+def _report_spec(text: str) -> tuple[str, Path]:
+    """``--report FORMAT:FILE``; the first colon splits, so FILE may hold one (``C:\\x``)."""
+    fmt, colon, file = text.partition(":")
+    if not colon or not file:
+        raise argparse.ArgumentTypeError(f"expected FORMAT:FILE, got '{text}'")
+    if fmt not in FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
+    return fmt, Path(file)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cilium-lint",
@@ -37,8 +53,21 @@ def _parser() -> argparse.ArgumentParser:
         "`cilium-lint rule CL101` explains one.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
-    parser.add_argument("--format", choices=("text", "sarif", "json"), default="text")
-    parser.add_argument("--output", "-o", type=Path, help="write the report to FILE")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="the main report")
+    parser.add_argument("--output", "-o", type=Path, help="write the main report to FILE")
+    parser.add_argument(
+        "--report",
+        type=_report_spec,
+        action="append",
+        default=[],
+        metavar="FORMAT:FILE",
+        help="also write a report in FORMAT to FILE, from the same run (repeatable)",
+    )
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="count findings per rule instead of listing them (text or json)",
+    )
     parser.add_argument("--config", type=Path, help="configuration file (default: discovered)")
     parser.add_argument(
         "--select", type=_ids, default=[], help="comma-separated rule ids or prefixes to run"
@@ -113,12 +142,46 @@ def _use_color(args: argparse.Namespace) -> bool:
     )
 
 
+def _check_reports(args: argparse.Namespace) -> None:
+    """Before any work: --statistics fits the main format, and no file is written twice."""
+    if args.statistics and args.format not in ("text", "json"):
+        raise UsageError(f"--statistics prints text or json, not {args.format}")
+    targets = [args.output] if args.output is not None else []
+    targets += [file for _, file in args.report]
+    seen: set[Path] = set()
+    for target in targets:
+        resolved = target.resolve()
+        if resolved in seen:
+            raise UsageError(f"{target} is the target of two reports")
+        seen.add(resolved)
+
+
+def _write_reports(args: argparse.Namespace, report: Report) -> None:
+    """The main report (stdout or --output), then every --report FORMAT:FILE."""
+    from cilium_lint.report import formatter
+    from cilium_lint.report.markdown import github_blob_base
+
+    link_base = github_blob_base(os.environ, Path.cwd())
+    if args.statistics:
+        from cilium_lint.report import statistics
+
+        if args.format == "json":
+            main = statistics.to_statistics_json(report)
+        else:
+            main = statistics.to_statistics_text(report)
+    else:
+        main = formatter(args.format, color=_use_color(args), link_base=link_base)(report)
+    _write(main, args.output)
+    for fmt, file in args.report:
+        _write(formatter(fmt, link_base=link_base)(report), file)
+
+
 def _check(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    _check_reports(args)
     from cilium_lint.config import ConfigError, load_config
     from cilium_lint.engine import Selection, lint
     from cilium_lint.registry import load_registry
-    from cilium_lint.report import formatter
     from cilium_lint.rules.api import Severity
 
     paths = args.paths or [Path(".")]
@@ -160,7 +223,7 @@ def _check(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_OK
-    _write(formatter(args.format, color=_use_color(args))(report), args.output)
+    _write_reports(args, report)
     if args.output is not None and args.format != "text":
         from cilium_lint.report.text import summary
 
