@@ -409,3 +409,88 @@ def test_json_schema_rejects_what_is_not_a_report() -> None:
     no_summary = {k: v for k, v in good.items() if k != "summary"}
     for data in (bad_version, bad_severity, no_summary):
         assert list(cls(SCHEMA).iter_errors(data))
+
+
+# --- several reports from one run, and --statistics on the command line ------------------------
+
+
+def test_report_writes_more_formats_from_one_run(tmp_path: Path) -> None:
+    sarif, data, summary = tmp_path / "r.sarif", tmp_path / "r.json", tmp_path / "s.md"
+    proc = run(
+        GOLDEN_TREE,
+        "--report", f"sarif:{sarif}",
+        "--report", f"json:{data}",
+        "--report", f"markdown:{summary}",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == run(GOLDEN_TREE).stdout, "the text report still goes to the terminal"
+    assert proc.stderr == ""
+    assert sarif.read_text("utf-8") == run(GOLDEN_TREE, "--format", "sarif").stdout
+    assert data.read_text("utf-8") == run(GOLDEN_TREE, "--format", "json").stdout
+    assert summary.read_text("utf-8") == run(GOLDEN_TREE, "--format", "markdown").stdout
+    assert [p.name for p in sorted(tmp_path.iterdir())] == ["r.json", "r.sarif", "s.md"]
+
+
+def test_report_beside_output(tmp_path: Path) -> None:
+    main, extra = tmp_path / "main.json", tmp_path / "extra.txt"
+    proc = run(CLEAN, "--format", "json", "--output", str(main), "--report", f"text:{extra}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert json.loads(main.read_text("utf-8"))["findings"] == []
+    assert extra.read_text("utf-8").startswith("All checks passed")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--report", "sarif"], "expected FORMAT:FILE"),
+        (["--report", "sarif:"], "expected FORMAT:FILE"),
+        (["--report", "yaml:x.yaml"], "unknown format 'yaml'"),
+        (["--report", "sarif:a.sarif", "--report", "json:a.sarif"], "target of two reports"),
+        (["--output", "a.json", "--report", "json:./a.json"], "target of two reports"),
+        (["--statistics", "--format", "sarif"], "--statistics prints text or json"),
+    ],
+)
+def test_report_usage_errors_exit_2_before_linting(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    proc = run(str(REPO / TUNNEL), *args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr
+    assert list(tmp_path.iterdir()) == [], "nothing written"
+
+
+def test_report_into_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    proc = run(TUNNEL, "--report", f"sarif:{tmp_path / 'missing' / 'r.sarif'}")
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_statistics_on_the_command_line() -> None:
+    proc = run(GOLDEN_TREE, "--statistics")
+    assert proc.returncode == 1, "the exit code does not change"
+    lines = proc.stdout.splitlines()
+    assert [line.split()[1] for line in lines[:-1]] == ["CL010", "CL102", "CL202", "CL203", "CL204"]
+    assert all(line.split()[0] == "1" for line in lines[:-1])
+    assert lines[-1].startswith("Found 4 errors, 1 warning")
+    data = json.loads(run(GOLDEN_TREE, "--statistics", "--format", "json").stdout)
+    assert {row["rule"]: row["count"] for row in data}["CL204"] == 1
+    clean = run(CLEAN, "--statistics")
+    assert clean.returncode == 0 and clean.stdout.startswith("All checks passed")
+
+
+def test_markdown_links_under_github_actions(tmp_path: Path) -> None:
+    env = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "owner/repo",
+        "GITHUB_SHA": "a" * 40,
+        "GITHUB_WORKSPACE": str(REPO),
+    }
+    proc = run(GOLDEN_TREE, "--format", "markdown", env=env)
+    assert proc.returncode == 1
+    blob = f"https://github.com/owner/repo/blob/{'a' * 40}/"
+    assert f"({blob}tests/golden/tree/cilium/helmrelease.yaml#L40)" in proc.stdout
+    # run from a sub-folder of the workspace: links still point at the repository's paths
+    inside = run("tree", "--format", "markdown", cwd=REPO / "tests/golden", env=env)
+    assert f"({blob}tests/golden/tree/cilium/helmrelease.yaml#L40)" in inside.stdout
+    assert "/blob/a" not in run(GOLDEN_TREE, "--format", "markdown").stdout
