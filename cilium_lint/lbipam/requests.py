@@ -47,6 +47,18 @@ class LoadBalancerRequest:
     service_name: str | None = None  # the Service's name when known (selector pseudo-label)
 
     @property
+    def label(self) -> str:
+        """How messages name the asker: ``Service/media/plex`` or
+        ``HelmRelease/media/plex (values service.app)``."""
+        owner, _, inner = self.owner.partition("#")
+        if not inner:
+            return owner
+        steps = inner.strip("/").split("/")
+        where = ".".join(p.replace("~1", "/").replace("~0", "~") for p in steps)
+        kind = "values" if self.source == "HelmRelease values" else self.source
+        return f"{owner} ({kind} {where})" if where else owner
+
+    @property
     def unresolved(self) -> bool:
         """A Flux substitution variable that this stage cannot resolve."""
         return "${" in self.text
@@ -184,7 +196,8 @@ def _gateway(obj: KObject, envoy_classes: set[str]) -> Iterator[LoadBalancerRequ
     annotations = dict(annotations) if isinstance(annotations, dict) else {}
     listeners = obj.get("spec", "listeners")
     ports = _ports(listeners) if isinstance(listeners, list) else None
-    envoy = obj.get("spec", "gatewayClassName") in envoy_classes
+    class_name = obj.get("spec", "gatewayClassName")
+    envoy = isinstance(class_name, str) and class_name in envoy_classes
     # Cilium copies spec.infrastructure.labels onto the Gateway's Service (cilium-facts §9); the
     # Service's name is Cilium's to choose. Envoy Gateway puts the Service in its own
     # namespace, so neither its labels nor its namespace are known from the Gateway.

@@ -8,22 +8,11 @@ from typing import TYPE_CHECKING
 from cilium_lint.cilium.cluster import release_for
 from cilium_lint.cilium.release import CiliumRelease
 from cilium_lint.document import Location
-from cilium_lint.lbipam.requests import LoadBalancerRequest
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KObject
 
 if TYPE_CHECKING:
     from cilium_lint.facts import Facts
-
-
-def describe_request(request: LoadBalancerRequest) -> str:
-    """``Service/media/plex`` or ``HelmRelease/media/plex (values service.app)``."""
-    owner, _, inner = request.owner.partition("#")
-    if not inner:
-        return owner
-    where = ".".join(p.replace("~1", "/").replace("~0", "~") for p in inner.strip("/").split("/"))
-    label = "values" if request.source == "HelmRelease values" else request.source
-    return f"{owner} ({label} {where})" if where else owner
 
 
 def key_location(obj: KObject, *path: str | int) -> Location:

@@ -11,7 +11,7 @@ from cilium_lint.lbipam.pools import Pool
 from cilium_lint.lbipam.requests import LoadBalancerRequest
 from cilium_lint.lbipam.selectors import Verdict, evaluate, parse_selector, service_labels
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
-from cilium_lint.rules.lbcommon import describe_request, key_location
+from cilium_lint.rules.lbcommon import key_location
 from cilium_lint.tree import Tree, api_group, dig
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class PoolSelectorMismatch:
             for p, _ in verdicts
         )
         return Hit(
-            f"{request.ip} requested by {describe_request(request)} lies in pool "
+            f"{request.ip} requested by {request.label} lies in pool "
             f"{pool.obj.name}{others}, whose serviceSelector does not select it (needs "
             f"{needs}), so LB-IPAM leaves it pending; expected labels the selector matches or "
             "an IP from a pool that selects it",

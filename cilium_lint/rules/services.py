@@ -157,6 +157,8 @@ class ConflictingSpellings:
                 if new not in site.annotations or legacy not in site.annotations:
                     continue
                 kept, ignored = site.annotations[new], site.annotations[legacy]
+                if not isinstance(kept, str) or not isinstance(ignored, str):
+                    continue  # the API server refuses non-string annotations before LB-IPAM
                 if _meaning(new, kept) == _meaning(legacy, ignored):
                     continue
                 yield Hit(
@@ -212,13 +214,17 @@ class CrossNamespaceSpaces:
                 )
 
 
-def _ip_addresses(obj: KObject) -> list[tuple[int, Any]]:
+def _ip_addresses(obj: KObject) -> list[tuple[int, str]]:
+    """The Gateway's addresses of type IPAddress (the default type), as written."""
     addresses = obj.get("spec", "addresses")
-    return [
-        (i, a.get("value"))
-        for i, a in enumerate(addresses if isinstance(addresses, list) else [])
-        if isinstance(a, dict) and a.get("type", "IPAddress") == "IPAddress"
-    ]
+    found = []
+    for index, address in enumerate(addresses if isinstance(addresses, list) else []):
+        if not isinstance(address, dict) or address.get("type", "IPAddress") != "IPAddress":
+            continue
+        value = address.get("value")
+        if isinstance(value, str):
+            found.append((index, value))
+    return found
 
 
 def _envoy_classes(facts: Facts) -> set[str]:
@@ -256,7 +262,8 @@ class GatewayAddressesIgnored:
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         envoy = _envoy_classes(facts)
         for obj in facts.tree.of_kind("Gateway", GATEWAY_GROUP):
-            if obj.get("spec", "gatewayClassName") in envoy:
+            class_name = obj.get("spec", "gatewayClassName")
+            if isinstance(class_name, str) and class_name in envoy:
                 continue  # CL225
             addresses = _ip_addresses(obj)
             annotations = obj.get("spec", "infrastructure", "annotations")
@@ -267,8 +274,9 @@ class GatewayAddressesIgnored:
             # The legacy key replaces spec.addresses, the new one outranks it (cilium-facts §9);
             # either way only a different list loses something.
             key = LEGACY_IPS_KEY if LEGACY_IPS_KEY in annotations else IPS_KEY
-            if key not in annotations or _meaning(key, annotations[key]) == wanted:
-                continue
+            value = annotations.get(key)
+            if not isinstance(value, str) or _meaning(key, value) == wanted:
+                continue  # a non-string annotation is refused by the API server anyway
             why = (
                 "Cilium ignores spec.addresses when it is set"
                 if key == LEGACY_IPS_KEY
@@ -277,7 +285,7 @@ class GatewayAddressesIgnored:
             path = ("spec", "infrastructure", "annotations", key)
             yield Hit(
                 f"spec.addresses ({shown}) of {obj.ref} is ignored: the infrastructure "
-                f"annotation {key}: {show(annotations[key])} is set and {why}; expected "
+                f"annotation {key}: {show(value)} is set and {why}; expected "
                 "the IPs in one place, or the same IPs in both",
                 key_location(obj, "spec", "addresses"),
                 f"{obj.ref}#/spec/addresses",
@@ -315,7 +323,7 @@ class EnvoyGatewayAddresses:
         for obj in facts.tree.of_kind("Gateway", GATEWAY_GROUP):
             class_name = obj.get("spec", "gatewayClassName")
             addresses = _ip_addresses(obj)
-            if class_name not in envoy or not addresses:
+            if not isinstance(class_name, str) or class_name not in envoy or not addresses:
                 continue
             shown = ", ".join(str(v) for _, v in addresses)
             yield Hit(

@@ -1,0 +1,406 @@
+"""The LoadBalancer address plan: per pool, who asks for which IP, what is used and what is free.
+
+Pure: :func:`build_plan` reads the facts and returns a frozen :class:`AddressPlan`;
+:func:`format_text` and :func:`to_json` render it. The CLI (``cilium-lint ips``) prints it.
+
+Pools are the tree's CiliumLoadBalancerIPPools and the policy pools (``lb-ipam.pools``). An IP
+is listed under every pool whose ranges hold it, with marks for what LB-IPAM would make of it;
+IPs that no pool holds (and entries that are not IPs at all) are listed apart.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from cilium_lint.cilium.cluster import release_for
+from cilium_lint.lbipam.pools import IPAddress, IPNetwork, Pool
+from cilium_lint.lbipam.requests import LoadBalancerRequest
+
+if TYPE_CHECKING:
+    from cilium_lint.facts import Facts
+
+NEXT_FREE = 5  # how many free addresses a pool lists
+
+# Marks on an entry.
+SHARED = "shared"  # several objects, one sharing key: LB-IPAM may share it (CL204 has the details)
+DUPLICATE = "duplicate"  # several objects without a common sharing key: one of them stays pending
+RESERVED = "reserved"  # first/last address of a cidr block with allowFirstLastIPs: "No"
+DISABLED = "disabled-pool"  # only in a disabled pool
+NOT_IN_TREE_POOL = "not-in-tree-pool"  # in the policy pool, but no enabled tree pool serves it
+OUTSIDE_POLICY = "outside-policy-pool"  # in a tree pool, but outside the policy pool(s)
+INVALID = "invalid"  # not one IP address
+UNRESOLVED = "unresolved"  # a Flux ${substitution}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    ip: str  # as written
+    owner: str  # the asking object, e.g. Service/network/dns or HelmRelease/x/y (values a.b)
+    source: str  # how it asks: Service, Gateway, HelmRelease values, EnvoyProxy, ...
+    path: str
+    line: int
+    marks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPool:
+    name: str
+    kind: str  # "CiliumLoadBalancerIPPool" or "policy"
+    path: str | None  # where the pool is written (None: the policy pool of the configuration)
+    line: int | None
+    cluster: str | None  # the Cilium release the pool belongs to, when the tree says
+    ranges: tuple[str, ...]
+    disabled: bool
+    allow_first_last: bool
+    used: int  # distinct requested IPs LB-IPAM can serve from this pool
+    usable: int  # addresses it can hand out
+    next_free: tuple[str, ...]
+    entries: tuple[PlanEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPlan:
+    pools: tuple[PlanPool, ...]
+    unpooled: tuple[PlanEntry, ...]  # requests no pool holds, and entries that are not IPs
+
+
+# --------------------------------------------------------------------------------------------
+# Address ranges as sorted, merged (first, last) integer intervals of one IP family.
+
+Interval = tuple[int, int]
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    found = []
+    for low_a, high_a in a:
+        for low_b, high_b in b:
+            low, high = max(low_a, low_b), min(high_a, high_b)
+            if low <= high:
+                found.append((low, high))
+    return _merge(found)
+
+
+def _size(intervals: list[Interval]) -> int:
+    return sum(high - low + 1 for low, high in intervals)
+
+
+def _free(
+    intervals: list[Interval], taken: set[int], version: int, count: int = NEXT_FREE
+) -> tuple[str, ...]:
+    found: list[str] = []
+    for low, high in intervals:
+        value = low
+        while value <= high and len(found) < count:
+            if value not in taken:
+                address = ipaddress.IPv4Address(value) if version == 4 else _v6(value)
+                found.append(str(address))
+            value += 1
+        if len(found) >= count:
+            break
+    return tuple(found)
+
+
+def _v6(value: int) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Building the plan
+
+
+@dataclass(frozen=True, slots=True)
+class _PoolShape:
+    """A tree pool's ranges per family, and the addresses LB-IPAM can hand out from it."""
+
+    pool: Pool
+    cluster: str | None
+    spans: dict[int, list[Interval]]  # every address of its blocks
+    servable: dict[int, list[Interval]]  # minus reserved addresses; empty when disabled
+    reserved: frozenset[IPAddress]
+
+    def holds(self, ip: IPAddress) -> bool:
+        return any(low <= int(ip) <= high for low, high in self.spans.get(ip.version, []))
+
+    def serves(self, ip: IPAddress) -> bool:
+        return any(low <= int(ip) <= high for low, high in self.servable.get(ip.version, []))
+
+
+def _shape(pool: Pool, cluster: str | None) -> _PoolShape:
+    spans: dict[int, list[Interval]] = defaultdict(list)
+    for block in pool.blocks:
+        if block.usable and block.first is not None and block.last is not None:
+            spans[block.first.version].append((int(block.first), int(block.last)))
+    merged = {version: _merge(found) for version, found in spans.items()}
+    # An address is reserved only when no block of the pool serves it (overlapping blocks).
+    reserved = frozenset(
+        r
+        for block in pool.blocks
+        for r in block.reserved
+        if not any(other.contains(r) for other in pool.blocks)
+    )
+    servable: dict[int, list[Interval]] = {}
+    if not pool.disabled:
+        for version, intervals in merged.items():
+            holes = sorted(int(r) for r in reserved if r.version == version)
+            servable[version] = _punch(intervals, holes)
+    return _PoolShape(pool, cluster, merged, servable, reserved)
+
+
+def _punch(intervals: list[Interval], holes: Sequence[int]) -> list[Interval]:
+    """``intervals`` without the single addresses in ``holes``."""
+    result = list(intervals)
+    for hole in holes:
+        updated: list[Interval] = []
+        for low, high in result:
+            if low <= hole <= high:
+                if low < hole:
+                    updated.append((low, hole - 1))
+                if hole < high:
+                    updated.append((hole + 1, high))
+            else:
+                updated.append((low, high))
+        result = updated
+    return result
+
+
+def _cluster(facts: Facts, path: str) -> str | None:
+    release = release_for(facts.cilium, path)
+    # Two clusters' releases often share a name: the file tells them apart.
+    return f"{release.identity}@{release.release.obj.doc.path}" if release is not None else None
+
+
+def _label(cluster: str | None) -> str | None:
+    return cluster.partition("@")[0] if cluster is not None else None
+
+
+def _same_cluster(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def _sharing_marks(
+    requests: list[tuple[LoadBalancerRequest, str | None]],
+) -> dict[int, str]:
+    """``id(request)`` -> SHARED or DUPLICATE, for IPs several objects ask for."""
+    groups: dict[tuple[str | None, IPAddress], list[LoadBalancerRequest]] = defaultdict(list)
+    for request, cluster in requests:
+        if request.ip is not None:
+            groups[(cluster, request.ip)].append(request)
+    marks: dict[int, str] = {}
+    for group in groups.values():
+        if len({r.owner for r in group}) < 2:
+            continue
+        keys = {r.sharing_key for r in group}
+        mark = SHARED if len(keys) == 1 and None not in keys else DUPLICATE
+        marks.update((id(r), mark) for r in group)
+    return marks
+
+
+def _entry(request: LoadBalancerRequest, marks: Iterable[str]) -> PlanEntry:
+    return PlanEntry(
+        ip=str(request.ip) if request.ip is not None else request.text,
+        owner=request.label,
+        source=request.source,
+        path=request.location.path,
+        line=request.location.span.line,
+        marks=tuple(dict.fromkeys(marks)),
+    )
+
+
+def _order(entry: PlanEntry) -> tuple[int, int, str, int, str]:
+    try:
+        ip = ipaddress.ip_address(entry.ip)
+        return (ip.version, int(ip), entry.path, entry.line, entry.owner)
+    except ValueError:
+        return (9, 0, entry.path, entry.line, entry.owner)
+
+
+def _network_intervals(network: IPNetwork) -> list[Interval]:
+    low, high = int(network.network_address), int(network.broadcast_address)
+    if network.version == 4 and network.prefixlen < 31:
+        low, high = low + 1, high - 1  # a bare network plan: skip network and broadcast
+    return [(low, high)]
+
+
+def build_plan(facts: Facts) -> AddressPlan:
+    requests = [(r, _cluster(facts, r.location.path)) for r in facts.requests]
+    sharing = _sharing_marks(requests)
+    shapes = [_shape(pool, _cluster(facts, pool.obj.doc.path)) for pool in facts.pools]
+    policy = list(facts.policy_pools)
+
+    def in_policy(ip: IPAddress) -> bool:
+        return any(ip.version == n.version and ip in n for n in policy)
+
+    def served(ip: IPAddress, cluster: str | None) -> bool:
+        return any(s.serves(ip) and _same_cluster(s.cluster, cluster) for s in shapes)
+
+    pools: list[PlanPool] = []
+    placed: set[int] = set()
+    for shape in shapes:
+        pools.append(_tree_pool(shape, requests, sharing, placed, in_policy if policy else None))
+    for network in policy:
+        pools.append(_policy_pool(network, shapes, requests, sharing, placed, served))
+    unpooled = []
+    for request, _ in requests:
+        if id(request) in placed:
+            continue
+        marks = [sharing.get(id(request), "")]
+        if request.ip is None:
+            marks.append(UNRESOLVED if request.unresolved else INVALID)
+        unpooled.append(_entry(request, (m for m in marks if m)))
+    return AddressPlan(tuple(pools), tuple(sorted(unpooled, key=_order)))
+
+
+def _tree_pool(
+    shape: _PoolShape,
+    requests: list[tuple[LoadBalancerRequest, str | None]],
+    sharing: dict[int, str],
+    placed: set[int],
+    in_policy: Callable[[IPAddress], bool] | None,
+) -> PlanPool:
+    pool = shape.pool
+    entries: list[PlanEntry] = []
+    used: dict[int, set[int]] = defaultdict(set)
+    for request, cluster in requests:
+        ip = request.ip
+        if ip is None or not shape.holds(ip) or not _same_cluster(shape.cluster, cluster):
+            continue
+        placed.add(id(request))
+        marks = [sharing.get(id(request), "")]
+        if ip in shape.reserved:
+            marks.append(RESERVED)
+        if pool.disabled:
+            marks.append(DISABLED)
+        if in_policy is not None and not in_policy(ip):
+            marks.append(OUTSIDE_POLICY)
+        if shape.serves(ip):
+            used[ip.version].add(int(ip))
+        entries.append(_entry(request, (m for m in marks if m)))
+    free: list[str] = []
+    for version, intervals in sorted(shape.servable.items()):
+        free.extend(_free(intervals, used[version], version, NEXT_FREE - len(free)))
+    location = pool.obj.locate("metadata", "name")
+    return PlanPool(
+        name=pool.obj.name,
+        kind=pool.obj.kind,
+        path=location.path,
+        line=location.span.line,
+        cluster=_label(shape.cluster),
+        ranges=tuple(b.text for b in pool.blocks),
+        disabled=pool.disabled,
+        allow_first_last=not any(b.reserved for b in pool.blocks),
+        used=sum(len(v) for v in used.values()),
+        usable=sum(_size(v) for v in shape.servable.values()),
+        next_free=tuple(free),
+        entries=tuple(sorted(entries, key=_order)),
+    )
+
+
+def _policy_pool(
+    network: IPNetwork,
+    shapes: list[_PoolShape],
+    requests: list[tuple[LoadBalancerRequest, str | None]],
+    sharing: dict[int, str],
+    placed: set[int],
+    served: Callable[[IPAddress, str | None], bool],
+) -> PlanPool:
+    # What a Service can really get here: the policy range where an enabled tree pool serves.
+    own = [(int(network.network_address), int(network.broadcast_address))]
+    tree = _merge(i for s in shapes for i in s.servable.get(network.version, []))
+    has_tree_pools = any(s.spans for s in shapes)
+    candidates = _intersect(own, tree) if has_tree_pools else _network_intervals(network)
+    entries = []
+    used: set[int] = set()
+    for request, cluster in requests:
+        ip = request.ip
+        if ip is None or ip.version != network.version or ip not in network:
+            continue
+        placed.add(id(request))
+        marks = [sharing.get(id(request), "")]
+        if not served(ip, cluster):
+            marks.append(NOT_IN_TREE_POOL)
+        if any(low <= int(ip) <= high for low, high in candidates):
+            used.add(int(ip))
+        entries.append(_entry(request, (m for m in marks if m)))
+    return PlanPool(
+        name=str(network),
+        kind="policy",
+        path=None,
+        line=None,
+        cluster=None,
+        ranges=(str(network),),
+        disabled=False,
+        allow_first_last=True,
+        used=len(used),
+        usable=_size(candidates),
+        next_free=_free(candidates, used, network.version),
+        entries=tuple(sorted(entries, key=_order)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+def to_json(plan: AddressPlan) -> str:
+    return json.dumps(asdict(plan), indent=2) + "\n"
+
+
+def _rows(entries: Sequence[PlanEntry]) -> Iterator[str]:
+    if not entries:
+        yield "  (no requested IPs)"
+        return
+    ip_width = max(len(e.ip) for e in entries)
+    owner_width = max(len(e.owner) for e in entries)
+    for e in entries:
+        marks = f"  [{', '.join(e.marks)}]" if e.marks else ""
+        line = f"  {e.ip:<{ip_width}}  {e.owner:<{owner_width}}  {e.path}:{e.line}{marks}"
+        yield line.rstrip()
+
+
+def _heading(pool: PlanPool, show_cluster: bool) -> list[str]:
+    if pool.kind == "policy":
+        head = f"policy pool {pool.name} (lb-ipam.pools)"
+    else:
+        head = f"{pool.kind} {pool.name} ({pool.path}:{pool.line})"
+        if show_cluster and pool.cluster:
+            head += f", cluster {pool.cluster}"
+    details = [f"ranges {', '.join(pool.ranges) or '(none)'}"]
+    if pool.kind != "policy":
+        details.append('allowFirstLastIPs: "No"' if not pool.allow_first_last else "")
+        details.append("disabled: hands out no new addresses" if pool.disabled else "")
+    return [head, "  " + "; ".join(d for d in details if d)]
+
+
+def format_text(plan: AddressPlan) -> str:
+    show_cluster = len({p.cluster for p in plan.pools if p.kind != "policy"}) > 1
+    lines: list[str] = []
+    for pool in plan.pools:
+        if lines:
+            lines.append("")
+        lines += _heading(pool, show_cluster)
+        lines += _rows(pool.entries)
+        free = ", ".join(pool.next_free) if pool.next_free else "none"
+        lines.append(f"  used {pool.used} of {pool.usable} usable; next free: {free}")
+    if plan.unpooled:
+        if lines:
+            lines.append("")
+        lines.append("requests in no pool")
+        lines += _rows(plan.unpooled)
+    if not lines:
+        lines.append("no pools and no requested LoadBalancer IPs")
+    return "\n".join(lines) + "\n"
