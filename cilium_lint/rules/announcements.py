@@ -187,6 +187,7 @@ class PolicyMissing:
         example_fail="# values: l2announcements: {enabled: true}; a Service asks for 10.0.6.10;"
         " no policy in the tree\n",
         example_pass=_POLICY_HEAD + "metadata:\n  name: l2\nspec:\n  loadBalancerIPs: true\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:

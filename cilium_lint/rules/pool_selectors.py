@@ -75,6 +75,7 @@ class PoolSelectorMismatch:
             "kind: Service\nmetadata:\n  name: echo\n  labels:\n    pool: internal\n"
             "  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n"
         ),
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:

@@ -72,7 +72,7 @@ class PoolApiVersion:
         severity=Severity.WARNING,
         example_fail=_POOL_HEAD.replace("v2", "v2alpha1", 1) + "# the tree's chart: 1.19.6\n",
         example_pass=_POOL_HEAD + "# the tree's chart: 1.19.6\n",
-        versions="v2alpha1 deprecated (warning) on >= 1.19; v2 not served (error) on < 1.18",
+        versions=">= 1.19 (v2alpha1 deprecated); < 1.18 (v2 not served)",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -189,6 +189,7 @@ class PoolHostBits:
         severity=Severity.WARNING,
         example_fail=_POOL_HEAD + "spec:\n  blocks:\n    - cidr: 10.0.6.1/24\n",
         example_pass=_POOL_HEAD + "spec:\n  blocks:\n    - cidr: 10.0.6.0/24\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -261,6 +262,7 @@ class PoolBlockShape:
         + "spec:\n  blocks:\n    - start: 10.0.6.20\n      stop: 10.0.6.1\n",
         example_pass=_POOL_HEAD
         + "spec:\n  blocks:\n    - start: 10.0.6.1\n      stop: 10.0.6.20\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -324,6 +326,7 @@ class PoolOverlap:
         "    - start: 10.0.6.10\n      stop: 10.0.6.20\n",
         example_pass=_POOL_HEAD + "spec:\n  blocks:\n    - cidr: 10.0.6.0/25\n"
         "    - cidr: 10.0.6.128/25\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -384,6 +387,7 @@ class PoolOverlapsPodCidr:
         example_pass="# values: ipv4NativeRoutingCIDR: 10.42.0.0/16\n"
         + _POOL_HEAD
         + "spec:\n  blocks:\n    - cidr: 10.0.6.0/24\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:

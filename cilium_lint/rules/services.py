@@ -52,6 +52,7 @@ class L2ClassWithoutL2:
         "  type: LoadBalancer\n  loadBalancerClass: io.cilium/l2-announcer\n",
         example_pass="# values: l2announcements: {enabled: true}\nkind: Service\nspec:\n"
         "  type: LoadBalancer\n  loadBalancerClass: io.cilium/l2-announcer\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -100,6 +101,7 @@ class DeprecatedAnnotation:
         severity=Severity.WARNING,
         example_fail="metadata:\n  annotations:\n    io.cilium/lb-ipam-ips: 10.0.6.10\n",
         example_pass="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n",
+        versions="1.17 - 1.20 (the aliases are still read, deprecated)",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -149,6 +151,7 @@ class ConflictingSpellings:
         example_fail="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n"
         "    io.cilium/lb-ipam-ips: 10.0.6.11\n",
         example_pass="metadata:\n  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n",
+        versions="1.17 - 1.20",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -257,6 +260,7 @@ class GatewayAddressesIgnored:
         example_fail="spec:\n  addresses:\n    - value: 10.0.6.20\n  infrastructure:\n"
         "    annotations:\n      io.cilium/lb-ipam-ips: 10.0.6.21\n",
         example_pass="spec:\n  addresses:\n    - value: 10.0.6.20\n",
+        versions="1.17 - 1.20 (Gateway spec.addresses support arrived in the 1.17 cycle)",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
@@ -316,6 +320,7 @@ class EnvoyGatewayAddresses:
         "  addresses:\n    - value: 10.0.6.20\n",
         example_pass="spec:\n  infrastructure:\n    annotations:\n"
         "      lbipam.cilium.io/ips: 10.0.6.20\n",
+        versions="1.17 - 1.20, with Envoy Gateway as the Gateway controller",
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
