@@ -297,7 +297,7 @@ def test_markdown_clean_run_and_hidden_counts() -> None:
     skipped = (SkippedPath("chart/templates", "Helm chart templates"),)
     text = markdown.to_markdown(report_of(suppressed=2, baselined=1, skipped=skipped))
     assert ":white_check_mark: All checks passed" in text
-    assert "Not shown: 2 suppressed inline, 1 in the baseline." in text
+    assert "2 suppressed, 1 in the baseline" in text, "the summary line counts hidden findings"
     assert "|" not in text, "no tables without findings"
     assert "chart/templates" in text
 

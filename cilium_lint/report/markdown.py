@@ -74,16 +74,6 @@ def to_markdown(report: Report, *, link_base: str | None = None) -> str:
 
     failed = ":x:" if report.failed else ":white_check_mark:"
     lines = ["## cilium-lint", "", f"{failed} {summary(report)}"]
-    hidden = [
-        f"{count} {what}"
-        for count, what in (
-            (report.suppressed, "suppressed inline"),
-            (report.baselined, "in the baseline"),
-        )
-        if count
-    ]
-    if hidden:
-        lines += ["", f"Not shown: {', '.join(hidden)}."]
     if report.findings:
         metas = {meta.id: meta for meta in report.rules}
         lines += ["", "| Rule | Name | Severity | Findings |", "|---|---|---|---:|"]
