@@ -14,6 +14,15 @@ class Location:
 
     path: str  # relative to the working directory, with "/"
     span: Span
+    # How the text written here reached the place it is used (e.g. the ``${VAR}`` Flux
+    # substituted with it); reported as a related location. Not part of the place itself.
+    via: Via | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    location: Location
+    message: str
 
 
 @dataclass(slots=True, eq=False)

@@ -13,15 +13,18 @@ Paths are handled as absolute, normalised strings so that folders above the work
 
 from __future__ import annotations
 
+import copy
 import os
 import posixpath
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from cilium_lint.document import Document, Location
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
+from cilium_lint.yamlload import parse_embedded, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # Fields of a kustomization whose entries are files read by the build but not emitted.
@@ -31,6 +34,62 @@ _PATCH_LISTS = ("patches", "patchesJson6902", "replacements")
 
 def _norm(path: str) -> str:
     return posixpath.normpath(path.replace(os.sep, "/"))
+
+
+Origin: TypeAlias = "Location | tuple[Document, Path]"
+
+
+@dataclass(slots=True, eq=False)
+class DerivedDocument(Document):
+    """A document as a build changed it (patched, namespaced, substituted): new data, the
+    written document's source map, and ``origins`` for the parts written elsewhere.
+
+    An origin is either a fixed :class:`Location` (a substituted variable's definition) or a
+    place in another document (a patch); the longest recorded prefix of a path decides.
+    """
+
+    origins: dict[Path, Origin] = field(default_factory=dict)
+    base: Document | None = None  # the document as written in the tree
+
+    @classmethod
+    def of(cls, doc: Document, data: Any) -> DerivedDocument:
+        origins = dict(doc.origins) if isinstance(doc, DerivedDocument) else {}
+        base = doc.base if isinstance(doc, DerivedDocument) and doc.base is not None else doc
+        return cls(
+            doc.path, doc.index, data, doc.source_map, doc.span, doc.encrypted, origins, base
+        )
+
+    def _origin(self, path: Path) -> tuple[Origin, Path] | None:
+        if not self.origins:
+            return None
+        for cut in range(len(path), -1, -1):
+            origin = self.origins.get(path[:cut])
+            if origin is not None:
+                return origin, path[cut:]
+        return None
+
+    def locate(self, path: Path) -> Location:
+        found = self._origin(path)
+        if found is None:
+            return Document.locate(self, path)
+        origin, rest = found
+        if isinstance(origin, Location):
+            return origin
+        return origin[0].locate((*origin[1], *rest))
+
+    def locate_key(self, path: Path) -> Location:
+        found = self._origin(path)
+        if found is None or isinstance(found[0], Location):
+            return Document.locate_key(self, path)
+        origin, rest = found
+        assert not isinstance(origin, Location)
+        return origin[0].locate_key((*origin[1], *rest))
+
+    def record(self, path: Path, origin: Origin) -> None:
+        """``path`` (and everything below it) now comes from ``origin``."""
+        for recorded in [p for p in self.origins if p[: len(path)] == path]:
+            del self.origins[recorded]
+        self.origins[path] = origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +327,418 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 __all__ = ["FolderBuild", "KustomizeBuilder", "Note", "TreeFiles", "is_remote"]
+
+
+# --- patches and namespaces ---------------------------------------------------------------------
+
+# Kinds kustomize's namespace transformer leaves alone (cluster-scoped), among those that matter
+# here or are common in GitOps trees.
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "IngressClass",
+        "GatewayClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "CiliumLoadBalancerIPPool",
+        "CiliumL2AnnouncementPolicy",
+        "CiliumClusterwideNetworkPolicy",
+        "CiliumClusterwideEnvoyConfig",
+        "CiliumBGPClusterConfig",
+        "CiliumBGPPeerConfig",
+        "CiliumBGPAdvertisement",
+        "CiliumBGPNodeConfigOverride",
+        "CiliumBGPPeeringPolicy",
+        "CiliumNode",
+        "CiliumNodeConfig",
+        "CiliumPodIPPool",
+        "CiliumCIDRGroup",
+        "ClusterIssuer",
+        "ClusterSecretStore",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """One patch of a kustomization or of a Flux Kustomization's ``spec.patches``."""
+
+    strategic: bool  # False: a JSON 6902 list of operations
+    content: Any
+    document: Document  # where the content is written, for provenance
+    path: Path  # the content's place in ``document``
+    target: dict[str, Any] | None
+    location: Location  # the patch entry, for notes
+
+
+def _kind_group_version(data: dict[str, Any]) -> tuple[str, str, str]:
+    api = data.get("apiVersion")
+    api = api if isinstance(api, str) else ""
+    group, _, version = api.rpartition("/")
+    kind = data.get("kind")
+    return (kind if isinstance(kind, str) else "", group, version)
+
+
+def _meta(data: dict[str, Any], key: str) -> Any:
+    metadata = data.get("metadata")
+    return metadata.get(key) if isinstance(metadata, dict) else None
+
+
+def _full_match(pattern: Any, value: str) -> bool:
+    if not isinstance(pattern, str) or not pattern:
+        return True
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return pattern == value
+
+
+def _selector_matches(selector: Any, marks: Any) -> bool:
+    """Equality-based label/annotation selectors (``a=b,c!=d,e``); others never match."""
+    if not isinstance(selector, str) or not selector.strip():
+        return True
+    marks = marks if isinstance(marks, dict) else {}
+    for term in selector.split(","):
+        term = term.strip()
+        if not term:
+            continue
+        if "!=" in term:
+            key, _, value = term.partition("!=")
+            if str(marks.get(key.strip())) == value.strip():
+                return False
+        elif "=" in term:
+            key, _, value = term.partition("=")
+            value = value.lstrip("=").strip()
+            if marks.get(key.strip()) != value:
+                return False
+        elif term.startswith("!"):
+            if term[1:].strip() in marks:
+                return False
+        elif " " in term or "(" in term:
+            return False  # set-based selectors are not read here
+        elif term not in marks:
+            return False
+    return True
+
+
+def targets(patch: Patch, data: Any) -> bool:
+    """Whether ``patch`` applies to the object ``data``."""
+    if not isinstance(data, dict):
+        return False
+    kind, group, version = _kind_group_version(data)
+    name = _meta(data, "name")
+    name = name if isinstance(name, str) else ""
+    namespace = _meta(data, "namespace")
+    namespace = namespace if isinstance(namespace, str) else ""
+    target = patch.target
+    if target is None:
+        if not patch.strategic or not isinstance(patch.content, dict):
+            return False
+        p_kind, p_group, _ = _kind_group_version(patch.content)
+        p_name = _meta(patch.content, "name")
+        p_namespace = _meta(patch.content, "namespace")
+        return (
+            p_kind == kind
+            and p_group == group
+            and p_name == name
+            and (not isinstance(p_namespace, str) or not namespace or p_namespace == namespace)
+        )
+    return (
+        _full_match(target.get("kind"), kind)
+        and _full_match(target.get("group"), group)
+        and _full_match(target.get("version"), version)
+        and _full_match(target.get("name"), name)
+        and _full_match(target.get("namespace"), namespace)
+        and _selector_matches(target.get("labelSelector"), _meta(data, "labels"))
+        and _selector_matches(target.get("annotationSelector"), _meta(data, "annotations"))
+    )
+
+
+def apply_patch(doc: Document, patch: Patch) -> DerivedDocument:
+    data = copy.deepcopy(doc.data)
+    derived = DerivedDocument.of(doc, data)
+    if patch.strategic:
+        derived.data = _merge(data, patch.content, derived, (), patch.path, patch.document)
+    else:
+        _json6902(derived, patch)
+    return derived
+
+
+def _merge(
+    target: Any, patch: Any, derived: DerivedDocument, here: Path, at: Path, source: Document
+) -> Any:
+    """A strategic merge as it works on custom resources: maps merge, anything else replaces,
+    ``null`` deletes."""
+    if isinstance(target, dict) and isinstance(patch, dict):
+        for key, value in patch.items():
+            if key == "$patch" or (not here and key in ("apiVersion", "kind")):
+                continue
+            if here == ("metadata",) and key in ("name", "namespace"):
+                continue  # the patch names its target; kustomize keeps the target's own name
+            if value is None:
+                if key in target:
+                    del target[key]
+                    derived.record((*here, key), source.locate((*at, key)))
+                continue
+            target[key] = _merge(target.get(key), value, derived, (*here, key), (*at, key), source)
+        return target
+    if target == patch:
+        return target  # unchanged: it stays where it was written
+    derived.record(here, (source, at))
+    return copy.deepcopy(patch)
+
+
+def _pointer(text: str) -> list[str]:
+    if text in ("", "/"):
+        return [] if text == "" else [""]
+    return [p.replace("~1", "/").replace("~0", "~") for p in text.lstrip("/").split("/")]
+
+
+def _json6902(derived: DerivedDocument, patch: Patch) -> None:
+    operations = patch.content if isinstance(patch.content, list) else []
+    for index, op in enumerate(operations):
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            continue
+        kind = op.get("op")
+        steps = _pointer(op["path"])
+        value_at = (*patch.path, index, "value")
+        if kind in ("add", "replace"):
+            if "value" not in op:
+                continue
+            value: Any = copy.deepcopy(op["value"])
+        elif kind in ("copy", "move") and isinstance(op.get("from"), str):
+            found, value = _get(derived.data, _pointer(op["from"]))
+            if not found:
+                continue
+            value = copy.deepcopy(value)
+            value_at = (*patch.path, index, "from")
+            if kind == "move":
+                _remove(derived.data, _pointer(op["from"]))
+        elif kind == "remove":
+            path = _remove(derived.data, steps)
+            if path is not None:
+                derived.record(path, patch.document.locate((*patch.path, index)))
+            continue
+        else:
+            continue  # test, or not an operation
+        path = _put(derived.data, steps, value, kind == "replace")
+        if path is not None:
+            derived.record(path, (patch.document, value_at))
+
+
+def _get(data: Any, steps: list[str]) -> tuple[bool, Any]:
+    node = data
+    for step in steps:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        else:
+            return False, None
+    return True, node
+
+
+def _put(data: Any, steps: list[str], value: Any, replace: bool) -> Path | None:
+    if not steps:
+        return None
+    found, parent = _get(data, steps[:-1])
+    if not found:
+        return None
+    last = steps[-1]
+    prefix = tuple(int(s) if isinstance(p, list) else s for s, p in _walk(data, steps[:-1]))
+    if isinstance(parent, dict):
+        if replace and last not in parent:
+            return None
+        parent[last] = value
+        return (*prefix, last)
+    if isinstance(parent, list):
+        if last == "-" and not replace:
+            parent.append(value)
+            return (*prefix, len(parent) - 1)
+        if not last.isdigit() or int(last) > len(parent) or (replace and int(last) == len(parent)):
+            return None
+        if replace:
+            parent[int(last)] = value
+        else:
+            parent.insert(int(last), value)
+        return (*prefix, int(last))
+    return None
+
+
+def _remove(data: Any, steps: list[str]) -> Path | None:
+    if not steps:
+        return None
+    found, parent = _get(data, steps[:-1])
+    if not found:
+        return None
+    last = steps[-1]
+    prefix = tuple(int(s) if isinstance(p, list) else s for s, p in _walk(data, steps[:-1]))
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+        return (*prefix, last)
+    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        del parent[int(last)]
+        return (*prefix, int(last))
+    return None
+
+
+def _walk(data: Any, steps: list[str]) -> list[tuple[str, Any]]:
+    """Each step with the container it indexes."""
+    out: list[tuple[str, Any]] = []
+    node = data
+    for step in steps:
+        out.append((step, node))
+        node = node[int(step)] if isinstance(node, list) else node[step]
+    return out
+
+
+def set_namespace(doc: Document, namespace: str, origin: Location) -> Document:
+    """kustomize's namespace transformer (and Flux's ``targetNamespace``) on one object."""
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        return doc
+    if data["kind"] in CLUSTER_SCOPED_KINDS or _meta(data, "namespace") == namespace:
+        return doc
+    new = dict(data)
+    metadata = new.get("metadata")
+    new["metadata"] = {**(metadata if isinstance(metadata, dict) else {}), "namespace": namespace}
+    derived = DerivedDocument.of(doc, new)
+    derived.record(("metadata", "namespace"), origin)
+    return derived
+
+
+def read_patches(
+    owner: Document, spec: Path, files: TreeFiles, folder: str, notes: list[Note]
+) -> list[Patch]:
+    """The patches ``owner`` declares under ``spec`` (``()`` for a kustomization file,
+    ``("spec",)`` for a Flux Kustomization), in kustomize's order."""
+    data: Any = owner.data
+    for step in spec:
+        data = data.get(step) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return []
+    found: list[Patch] = []
+    merges = data.get("patchesStrategicMerge")
+    for index, entry in enumerate(merges if isinstance(merges, list) else []):
+        where = (*spec, "patchesStrategicMerge", index)
+        if isinstance(entry, str) and _path(entry.strip()):
+            found.extend(_patch_file(owner, where, entry.strip(), None, files, folder, notes, True))
+        elif isinstance(entry, str | dict):
+            found.extend(_patches_from(owner, where, entry, None, files, True))
+    for list_name in ("patches", "patchesJson6902"):
+        for index, item in _dict_entries(data.get(list_name)):
+            where = (*spec, list_name, index)
+            target = item.get("target") if isinstance(item.get("target"), dict) else None
+            strategic = None if list_name == "patches" else False
+            if isinstance(item.get("path"), str) and item.get("patch") is None:
+                found.extend(
+                    _patch_file(
+                        owner,
+                        (*where, "path"),
+                        item["path"],
+                        target,
+                        files,
+                        folder,
+                        notes,
+                        strategic,
+                    )
+                )
+            elif item.get("patch") is not None:
+                found.extend(
+                    _patches_from(owner, (*where, "patch"), item["patch"], target, files, strategic)
+                )
+    return found
+
+
+def _patch_file(
+    owner: Document,
+    where: Path,
+    name: str,
+    target: dict[str, Any] | None,
+    files: TreeFiles,
+    folder: str,
+    notes: list[Note],
+    strategic: bool | None,
+) -> list[Patch]:
+    location = owner.locate(where)
+    absolute = _norm(posixpath.join(folder, name))
+    if not files.is_file(absolute):
+        notes.append(Note(location, f"patch file '{name}' is not in the tree"))
+        return []
+    return [
+        patch
+        for document in files.documents(absolute)
+        for patch in _patch(document, (), document.data, target, strategic, location)
+    ]
+
+
+def _patches_from(
+    owner: Document,
+    where: Path,
+    content: Any,
+    target: dict[str, Any] | None,
+    files: TreeFiles,
+    strategic: bool | None,
+) -> list[Patch]:
+    """The patches of one inline entry: YAML text (positioned in ``owner``) or data."""
+    location = owner.locate(where)
+    if isinstance(content, str):
+        return [
+            patch
+            for document in embedded_documents(owner, where, content, files)
+            for patch in _patch(document, (), document.data, target, strategic, location)
+        ]
+    return _patch(owner, where, content, target, strategic, location)
+
+
+def _patch(
+    document: Document,
+    at: Path,
+    data: Any,
+    target: dict[str, Any] | None,
+    strategic: bool | None,
+    location: Location,
+) -> list[Patch]:
+    is_strategic = isinstance(data, dict) if strategic is None else strategic
+    if (is_strategic and not isinstance(data, dict)) or (
+        not is_strategic and not isinstance(data, list)
+    ):
+        return []
+    return [Patch(is_strategic, data, document, at, target, location)]
+
+
+def embedded_documents(owner: Document, where: Path, text: str, files: TreeFiles) -> list[Document]:
+    """YAML written in a string of ``owner`` at ``where``, positioned in the enclosing file when
+    it is a block scalar, else pinned to the string."""
+    location = owner.locate(where)
+    parsed_file = files.tree.files.get(owner.path)
+    lines = parsed_file.text.splitlines() if parsed_file and parsed_file.text else []
+    span = location.span
+    header = lines[span.line - 1][span.column - 1 :] if 0 < span.line <= len(lines) else ""
+    if header.startswith(("|", ">")):
+        first = span.line + 1
+        while first <= len(lines) and not lines[first - 1].strip():
+            first += 1
+        indent = (
+            len(lines[first - 1]) - len(lines[first - 1].lstrip(" ")) if first <= len(lines) else 0
+        )
+        parsed = parse_embedded(text, owner.path, first, indent)
+    else:
+        parsed = parse_yaml(text.encode("utf-8"), owner.path)
+        for document in parsed.documents:
+            document.span = span
+            document.source_map = document.source_map.shifted(lambda _s: span)
+    return [d for d in parsed.documents if d.data is not None]
+
+
+def _dict_entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]

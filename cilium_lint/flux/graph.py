@@ -25,8 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from cilium_lint.document import Document, Location
-from cilium_lint.kustomize import FolderBuild, KustomizeBuilder, Note, TreeFiles
-from cilium_lint.tree import KObject, Tree, api_group
+from cilium_lint.flux.postbuild import Substituter, Use, Variables, variables_of
+from cilium_lint.kustomize import (
+    DerivedDocument,
+    FolderBuild,
+    KustomizeBuilder,
+    Note,
+    TreeFiles,
+    apply_patch,
+    read_patches,
+    set_namespace,
+    targets,
+)
+from cilium_lint.tree import ConfigSource, KObject, Tree, api_group
 
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"
@@ -82,6 +93,9 @@ class FluxKustomization:
     note: str | None = None  # why it is not resolved here
     build: FolderBuild | None = None
     children: list[FluxKustomization] = field(default_factory=list)
+    variables: Variables | None = None
+    # What it applies: its build after its own patches, targetNamespace and substitution.
+    applied: list[Document] = field(default_factory=list)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -104,7 +118,7 @@ class FluxKustomization:
 
     @property
     def documents(self) -> list[Document]:
-        return self.build.documents if self.build is not None else []
+        return self.applied
 
     def spec(self, *path: str) -> Any:
         node: Any = self.data.get("spec")
@@ -127,6 +141,21 @@ class Scope:
     files: set[str] = field(default_factory=set)  # display paths of every file read
     resource_files: set[str] = field(default_factory=set)  # files whose documents are applied
     kustomization_files: set[str] = field(default_factory=set)
+    # ConfigMaps and Secrets as applied (substituted), keyed by the written source's identity.
+    sources: dict[int, ConfigSource] = field(default_factory=dict)
+    uses: list[Use] = field(default_factory=list)  # every string Flux substitutes
+    _bases: set[int] = field(default_factory=set)
+
+    def add(self, doc: Document) -> bool:
+        """Apply ``doc`` unless the document it derives from is applied already."""
+        key = id(base_document(doc))
+        if key in self._bases:
+            return False
+        self._bases.add(key)
+        self.documents.append(doc)
+        self.resource_files.add(doc.path)
+        self.files.add(doc.path)
+        return True
 
 
 @dataclass(eq=False)
@@ -152,23 +181,39 @@ class Graph:
         return found
 
     def restrict(self, tree: Tree, scope: Scope | None = None) -> Tree:
-        """The tree as the cross-resource checks must see it: only what is applied.
-
-        Parse problems of every file are kept (a broken file is broken whether applied or not).
-        """
+        """The tree as the cross-resource checks must see it: only what is applied, as Flux
+        applies it (patched, substituted). Parse problems of every file are kept (a broken
+        file is broken whether applied or not)."""
         if not self.active:
             return tree
         scopes = [scope] if scope is not None else self.scopes
-        applied = {id(doc) for s in scopes for doc in s.documents}
-        resource_files = {f for s in scopes for f in s.resource_files}
-        kustomization_files = {f for s in scopes for f in s.kustomization_files}
-        objects = [o for o in tree.objects if id(o.doc) in applied]
-        sources = [
-            s
-            for s in tree.sources
-            if s.location.path in resource_files or s.location.path in kustomization_files
-        ]
-        return dataclasses.replace(tree, objects=objects, sources=sources)
+        by_doc = {id(o.doc): o for o in tree.objects}
+        objects: list[KObject] = []
+        seen: set[int] = set()
+        sources: dict[int, ConfigSource] = {}
+        for current in scopes:
+            for doc in current.documents:
+                base = base_document(doc)
+                original = by_doc.get(id(base))
+                if original is None or id(base) in seen:
+                    continue
+                seen.add(id(base))
+                objects.append(original if doc is base else _derived_object(original, doc))
+            for key, source in current.sources.items():
+                sources.setdefault(key, source)
+        return dataclasses.replace(tree, objects=objects, sources=list(sources.values()))
+
+
+def base_document(doc: Document) -> Document:
+    """The document as written in the tree that ``doc`` derives from."""
+    return doc.base if isinstance(doc, DerivedDocument) and doc.base is not None else doc
+
+
+def _derived_object(original: KObject, doc: Document) -> KObject:
+    name, namespace = _name(doc.data)
+    return KObject(
+        doc, original.kind, original.group, name or original.name, namespace or original.namespace
+    )
 
 
 def repository_root(start: Path) -> Path | None:
@@ -237,6 +282,11 @@ class GraphBuilder:
         self.kustomize = KustomizeBuilder(self.files)
         self.resolver = _Resolver(self.files, linted)
         self.urls = self._source_urls()
+        self.notes: list[Note] = []
+        self.sources_by_path: dict[str, list[ConfigSource]] = {}
+        for source in tree.sources:
+            self.sources_by_path.setdefault(source.location.path, []).append(source)
+        self.static_files: set[str] = set()  # files some Flux Kustomization builds, statically
 
     def _source_urls(self) -> dict[tuple[str, str], str]:
         urls: dict[tuple[str, str], str] = {}
@@ -277,6 +327,7 @@ class GraphBuilder:
             return
         node.folder = self.files.display_of(folder)
         node.build = self.kustomize.build(folder)
+        node.applied = list(node.build.documents)
 
     def _foreign_source(self, node: FluxKustomization) -> str | None:
         ref = _source_ref(node.data)
@@ -315,7 +366,7 @@ class GraphBuilder:
         for node in scope.roots:
             self._walk(scope, node, seen)
         self._entry_points(scope)
-        graph = Graph(active=True, scopes=[scope])
+        graph = Graph(active=True, scopes=[scope], notes=list(self.notes))
         for k in scope.kustomizations:
             if k.note is not None:
                 graph.notes.append(Note(k.original.locate(("spec", "path")), k.note))
@@ -336,30 +387,81 @@ class GraphBuilder:
             scope.kustomizations.append(current)
             if current.build is None:
                 continue
-            self._add_build(scope, current.build)
+            self._apply(scope, current)
             children = [
-                FluxKustomization(doc, doc, parent=current)
-                for doc in current.build.documents
-                if _is_entry_object(doc.data) and id(doc) not in seen
+                FluxKustomization(doc, base_document(doc), parent=current)
+                for doc in current.applied
+                if _is_entry_object(doc.data) and id(base_document(doc)) not in seen
             ]
             current.children.extend(children)
             pending.extend(reversed(children))
 
-    def _add_build(self, scope: Scope, build: FolderBuild) -> None:
-        known = {id(d) for d in scope.documents}
-        scope.documents.extend(d for d in build.documents if id(d) not in known)
+    def _apply(self, scope: Scope, node: FluxKustomization) -> None:
+        """What ``node`` applies: its build, patched by its ``spec.patches``, moved to its
+        ``targetNamespace`` and substituted with its post-build variables."""
+        build = node.build
+        assert build is not None
+        docs = list(build.documents)
+        for patch in read_patches(node.document, ("spec",), self.files, build.folder, self.notes):
+            docs = [apply_patch(d, patch) if targets(patch, d.data) else d for d in docs]
+        target = node.spec("targetNamespace")
+        namespace = target if isinstance(target, str) and target else None
+        if namespace is not None:
+            where = node.document.locate(("spec", "targetNamespace"))
+            docs = [set_namespace(d, namespace, where) for d in docs]
+        node.variables = variables_of(node.document, node.label, self._find_source)
+        literal = None
+        if node.parent is not None:
+            literal = (
+                f"{node.label} has no spec.postBuild, so Flux applies the reference as written"
+            )
+        substituter = Substituter(node.variables, self.tree, scope.uses, literal)
+        node.applied = [substituter.document(d) for d in docs]
+        for doc in node.applied:
+            scope.add(doc)
         scope.files |= build.files
-        scope.resource_files |= {d.path for d in build.documents}
         scope.kustomization_files |= build.kustomization_files
+        for path in sorted(build.kustomization_files | {d.path for d in build.documents}):
+            for source in self.sources_by_path.get(path, []):
+                if id(source) not in scope.sources:
+                    scope.sources[id(source)] = substituter.source(source, namespace)
+
+    def _find_source(self, kind: str, name: str, namespace: str | None) -> ConfigSource | None:
+        """A ``substituteFrom`` source: one applied by the tree's Flux Kustomizations first."""
+        found = [
+            s
+            for s in self.tree.sources
+            if s.kind == kind
+            and s.name == name
+            and (namespace is None or s.namespace in (None, namespace))
+        ]
+        for preferred in (
+            [s for s in found if s.location.path in self.static_files],
+            [s for s in found if not is_archived(s.location.path)],
+            found,
+        ):
+            if preferred:
+                return preferred[-1]
+        return None
+
+    def _add_build(self, scope: Scope, build: FolderBuild) -> None:
+        for doc in build.documents:
+            scope.add(doc)
+        scope.files |= build.files
+        scope.kustomization_files |= build.kustomization_files
+        for path in sorted(build.kustomization_files | {d.path for d in build.documents}):
+            for source in self.sources_by_path.get(path, []):
+                scope.sources.setdefault(id(source), source)
 
     def _add_file(self, scope: Scope, display: str) -> None:
         parsed = self.tree.files.get(display)
         if parsed is None:
             return
-        known = {id(d) for d in scope.documents}
-        scope.documents.extend(d for d in parsed.documents if id(d) not in known)
+        for doc in parsed.documents:
+            scope.add(doc)
         scope.files.add(display)
-        scope.resource_files.add(display)
+        for source in self.sources_by_path.get(display, []):
+            scope.sources.setdefault(id(source), source)
 
     def _roots(self, entries: list[Document]) -> list[Document]:
         """Entry objects no other one applies, outside other folders and archives."""
@@ -368,6 +470,8 @@ class GraphBuilder:
             node = FluxKustomization(doc, doc)
             self.resolve(node)
             static[id(doc)] = node
+            if node.build is not None:
+                self.static_files |= node.build.files
         applied_by: dict[int, set[int]] = {id(doc): set() for doc in entries}
         for key, node in static.items():
             for doc in node.documents:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from cilium_lint.lbipam.requests import IPS_KEY, LEGACY_IPS_KEY
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 
 if TYPE_CHECKING:
     from cilium_lint.facts import Facts
+    from cilium_lint.flux.postbuild import Use
+
+_IP_KEYS = frozenset({IPS_KEY, LEGACY_IPS_KEY, "loadBalancerIP"})
+_BLOCK_KEYS = frozenset({"cidr", "start", "stop"})
 
 
 class UnreferencedFile:
@@ -55,5 +60,152 @@ class UnreferencedFile:
             )
 
 
+def _object_label(data: Any) -> str:
+    if not isinstance(data, dict):
+        return "values"
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    parts = [str(data.get("kind") or "object"), metadata.get("namespace"), metadata.get("name")]
+    return "/".join(str(p) for p in parts if p)
+
+
+def _where(use: Use, facts: Facts) -> str | None:
+    """What the substituted string is, when it is an LB IP or a Cilium value; else None."""
+    path, data = use.path, use.document.data
+    kind = data.get("kind") if isinstance(data, dict) else None
+    dotted = ".".join(str(p) for p in path)
+    if path and path[-1] in _IP_KEYS:
+        return f"{path[-1]} of {_object_label(data)}"
+    if kind == "Gateway" and path[:2] == ("spec", "addresses") and path[-1:] == ("value",):
+        return f"{dotted} of {_object_label(data)}"
+    in_blocks = kind == "CiliumLoadBalancerIPPool" and path[:2] == ("spec", "blocks")
+    if in_blocks and path[-1:] and path[-1] in _BLOCK_KEYS:
+        return f"{dotted} of {_object_label(data)}"
+    for release in facts.cilium:
+        values = release.release.values
+        if use.document is release.release.obj.doc and path[:2] == ("spec", "values"):
+            return "Cilium value " + ".".join(str(p) for p in path[2:])
+        if any(origin.document is use.document for origin in values.origins.values()):
+            return f"Cilium value {dotted}"
+    return None
+
+
+def _uses(facts: Facts) -> list[tuple[Use, str]]:
+    graph = facts.graph
+    if graph is None or not graph.active:
+        return []
+    found: list[tuple[Use, str]] = []
+    for scope in graph.scopes:
+        for use in scope.uses:
+            where = _where(use, facts)
+            if where is not None:
+                found.append((use, where))
+    found.sort(key=lambda item: (item[0].location.path, item[0].location.span))
+    return found
+
+
+class SubstitutionUnresolved:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL012",
+        name="substitution-unresolved",
+        summary=(
+            "Every ${VAR} Flux substitutes into a LoadBalancer IP, a pool block or a Cilium "
+            "value is defined."
+        ),
+        rationale=(
+            "Flux's post-build substitution replaces a variable that no substitute entry, "
+            "ConfigMap or Secret defines with an empty string (or fails the whole Kustomization "
+            "with strict substitution), and leaves ${VAR} as written when the Kustomization has "
+            "no postBuild. An empty lbipam.cilium.io/ips makes LB-IPAM pick any free address; an "
+            "empty Cilium value falls back to the chart default."
+        ),
+        fix=(
+            "Define the variable in the Kustomization's postBuild.substitute or in a ConfigMap "
+            "or Secret of its substituteFrom, give it a default (${VAR:=10.0.6.30}), or add the "
+            "substituteFrom to the Kustomization (or to the root Kustomization's patches that "
+            "give every app the cluster settings)."
+        ),
+        severity=Severity.ERROR,
+        example_fail=(
+            "# cluster-settings has no PLEX_IP\nmetadata:\n  annotations:\n"
+            "    lbipam.cilium.io/ips: ${PLEX_IP}\n"
+        ),
+        example_pass=(
+            "# cluster-settings: PLEX_IP: 10.0.6.30\nmetadata:\n  annotations:\n"
+            "    lbipam.cilium.io/ips: ${PLEX_IP}\n"
+        ),
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        for use, where in _uses(facts):
+            owner = use.variables.owner
+            original = use.record.original.strip() if use.record is not None else ""
+            if use.error is not None:
+                message = f"{where} is not substituted: {use.error}"
+            elif use.missing:
+                names = ", ".join(f"${{{n}}}" for n in use.missing)
+                verb = "is" if len(use.missing) == 1 else "are"
+                result = use.record.text if use.record is not None else ""
+                state = "empty" if not result.strip() else f"'{result}'"
+                message = (
+                    f"{where} is {state} after substitution: {names} {verb} not defined for {owner}"
+                )
+            else:
+                continue
+            identity = f"{owner}#{_object_label(use.document.data)}#{use.path}#{original}"
+            yield Hit(message, use.location, identity)
+
+
+class SubstitutionUnknown:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL013",
+        name="substitution-unknown",
+        summary=(
+            "A ${VAR} that sets a LoadBalancer IP, a pool block or a Cilium value can be read "
+            "here (reported once per variable)."
+        ),
+        rationale=(
+            "When a variable comes from a SOPS-encrypted Secret, or from a ConfigMap or Secret "
+            "that is not in the linted tree, its value cannot be known here: the IP or value "
+            "it sets is not checked at all (no false error is reported either)."
+        ),
+        fix=(
+            "Keep addresses and Cilium settings in a plain ConfigMap (they are not secret), or "
+            "lint the tree that holds the source; or accept the gap and ignore this rule."
+        ),
+        severity=Severity.WARNING,
+        example_fail=(
+            "# PLEX_IP is in cluster-secrets.sops.yaml\nmetadata:\n  annotations:\n"
+            "    lbipam.cilium.io/ips: ${PLEX_IP}\n"
+        ),
+        example_pass=(
+            "# PLEX_IP is in the cluster-settings ConfigMap\nmetadata:\n  annotations:\n"
+            "    lbipam.cilium.io/ips: ${PLEX_IP}\n"
+        ),
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        reported: set[tuple[str, str]] = set()  # once per variable (per cluster)
+        for use, where in _uses(facts):
+            for name in use.unknown:
+                key = ("", name)
+                if key in reported:
+                    continue
+                reported.add(key)
+                secret = use.variables.encrypted.get(name)
+                if secret is not None:
+                    why = f"comes from {secret}, which is encrypted (SOPS)"
+                else:
+                    sources = ", ".join(use.variables.unreadable)
+                    why = f"is not defined here and may come from {sources}, not in the linted tree"
+                yield Hit(
+                    f"${{{name}}} {why}: {where} (and any other value using it) is not checked",
+                    use.location,
+                    f"{use.variables.owner}#{name}",
+                )
+
+
 def graph_rules() -> list[object]:
-    return [UnreferencedFile()]
+    return [UnreferencedFile(), SubstitutionUnresolved(), SubstitutionUnknown()]

@@ -23,8 +23,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cluster"
 
 def ks(name: str, path: str, source: str = "GitRepository/flux-system", extra: str = "") -> str:
     kind, _, source_name = source.partition("/")
-    return textwrap.dedent(
-        f"""\
+    return (
+        textwrap.dedent(
+            f"""\
         ---
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
@@ -38,7 +39,9 @@ def ks(name: str, path: str, source: str = "GitRepository/flux-system", extra: s
             kind: {kind}
             name: {source_name}
         """
-    ) + textwrap.dedent(extra)
+        )
+        + extra
+    )
 
 
 def cm(name: str) -> str:
@@ -259,3 +262,134 @@ def test_example_folders_build_what_kubectl_kustomize_builds(
         if source.location.path in build.kustomization_files:
             ours.add((source.kind, source.name))
     assert ours == kubectl_builds[folder]
+
+
+# --- post-build substitution and Flux patches --------------------------------------------------
+
+POSTBUILD = """\
+  postBuild:
+    substitute:
+      CLUSTER: main
+      REPLICAS: "3"
+      PLEX_IP: 10.0.6.30
+"""
+
+
+def objects(tree: Tree, graph: Graph) -> dict[str, dict[str, object]]:
+    return {o.name: o.data for o in graph.restrict(tree).objects}
+
+
+def test_a_parent_substitutes_the_path_of_its_children(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps", extra=POSTBUILD),
+            "apps/kustomization.yaml": kustomization("./child.yaml"),
+            "apps/child.yaml": ks("child", "./clusters/${CLUSTER}", extra=POSTBUILD),
+            "clusters/main/cm.yaml": cm("main-settings"),
+            "clusters/lab/cm.yaml": cm("lab-settings"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert applied_names(tree, graph) == {"apps", "child", "main-settings"}
+    child = next(k for k in graph.kustomizations if k.name == "child")
+    assert child.path == "./clusters/main" and child.folder == "clusters/main"
+
+
+def test_substituted_values_are_retyped_and_located_at_their_definition(tmp_path: Path) -> None:
+    deployment = textwrap.dedent(
+        """\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: plex
+          annotations:
+            quoted: "${REPLICAS}"
+            escaped: $${REPLICAS}
+        spec:
+          replicas: ${REPLICAS}
+        """
+    )
+    disabled = (
+        cm("untouched")
+        .replace(
+            "metadata:\n",
+            "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+        )
+        .replace("a: b", "a: ${REPLICAS}")
+    )
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps", extra=POSTBUILD),
+            "apps/deployment.yaml": deployment,
+            "apps/disabled.yaml": disabled,
+        },
+    )
+    tree, graph = load(tmp_path)
+    found = objects(tree, graph)
+    plex = found["plex"]
+    assert plex["spec"] == {"replicas": 3}
+    assert plex["metadata"]["annotations"] == {"quoted": "3", "escaped": "${REPLICAS}"}  # type: ignore[index]
+    assert found["untouched"]["data"] == {"a": "${REPLICAS}"}
+    obj = next(o for o in graph.restrict(tree).objects if o.name == "plex")
+    location = obj.locate("spec", "replicas")
+    assert (location.path, location.span.line) == ("flux/ks.yaml", 16)
+    assert location.via is not None
+    assert (location.via.location.path, location.via.location.span.line) == (
+        "apps/deployment.yaml",
+        9,
+    )
+    assert "${REPLICAS}" in location.via.message
+
+
+def test_flux_patches_and_target_namespace_apply_to_what_it_builds(tmp_path: Path) -> None:
+    patches = """\
+  targetNamespace: media
+  patches:
+    - patch: |-
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: any
+        data:
+          a: patched
+      target:
+        kind: ConfigMap
+        name: "plex.*"
+    - patch: |-
+        - op: add
+          path: /data/added
+          value: by-json6902
+      target:
+        kind: ConfigMap
+        name: plex-extra
+"""
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps", extra=patches),
+            "apps/cm.yaml": cm("plex-settings") + cm("plex-extra") + cm("other"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    by_name = {o.name: o for o in graph.restrict(tree).objects}
+    assert by_name["plex-settings"].data["data"] == {"a": "patched"}
+    assert by_name["plex-extra"].data["data"] == {"a": "patched", "added": "by-json6902"}
+    assert by_name["other"].data["data"] == {"a": "b"}
+    assert {by_name[n].namespace for n in ("plex-settings", "other")} == {"media"}
+    where = by_name["plex-extra"].locate("data", "a")
+    assert (where.path, where.span.line) == ("flux/ks.yaml", 21)
+    added = by_name["plex-extra"].locate("data", "added")
+    assert (added.path, added.span.line) == ("flux/ks.yaml", 28)
+
+
+def test_findings_on_substituted_ips_carry_the_reference_as_related_location() -> None:
+    case = Path(__file__).resolve().parents[1] / "cases/CL204/fail-substituted-ip-collides"
+    from casetools import run_case
+
+    report = run_case(case)
+    (finding,) = report.findings
+    assert finding.location.path == "apps/cluster-settings.yaml"
+    related = [(r.location.path, r.location.span.line) for r in finding.related]
+    assert related == [("apps/plex/app/service.yaml", 7), ("apps/adguard/app/service.yaml", 7)]

@@ -1,0 +1,284 @@
+"""Flux post-build substitution applied to what one Flux Kustomization builds, with provenance.
+
+A Flux Kustomization's variables come from ``spec.postBuild.substituteFrom`` (ConfigMaps and
+Secrets, later entries win) and ``spec.postBuild.substitute`` (wins over both). Every document
+it builds is substituted (:mod:`cilium_lint.flux.substitute` holds the semantics) unless marked
+``kustomize.toolkit.fluxcd.io/substitute: disabled``; Flux does nothing at all for a
+Kustomization without ``postBuild``.
+
+A substituted copy keeps the written document's positions; a scalar that was one variable
+reference is located where the variable's value is written, with the reference as a related
+place (:class:`cilium_lint.document.Via`). Every substituted string is kept as a :class:`Use`
+so rules can report a reference that resolves to nothing, or to a value that cannot be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cilium_lint.document import Document, Location, ParsedFile, Via
+from cilium_lint.flux.substitute import (
+    SUBSTITUTE_KEY,
+    Substitution,
+    SubstitutionError,
+    Variable,
+    substitute,
+    substitute_data,
+    substitution_disabled,
+)
+from cilium_lint.kustomize import DerivedDocument
+from cilium_lint.sourcemap import Path
+from cilium_lint.tree import ConfigSource, DataEntry, Tree, dig
+
+SourceFinder = Callable[[str, str, str | None], ConfigSource | None]
+
+
+@dataclass(eq=False)
+class Variables:
+    """The post-build variables of one Flux Kustomization."""
+
+    owner: str  # e.g. Kustomization/flux-system/plex, for messages
+    enabled: bool  # Flux substitutes at all (``spec.postBuild`` is set)
+    values: dict[str, Variable] = field(default_factory=dict)
+    # Sources Flux reads that cannot be read here (not in the tree): any undefined variable
+    # might come from one of them.
+    unreadable: list[str] = field(default_factory=list)
+    encrypted: dict[str, str] = field(default_factory=dict)  # variable -> the Secret it is in
+    problems: list[tuple[Location, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One string Flux substitutes in a document of ``variables.owner``."""
+
+    variables: Variables
+    document: Document  # the substituted document
+    path: Path
+    location: Location  # where the ``${...}`` is written
+    record: Substitution | None
+    error: str | None = None  # Flux refuses the whole document (and Kustomization)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Variables that give nothing here (unset, no default), unless they may be unknown."""
+        if self.record is None or self.variables.unreadable:
+            return ()
+        return self.record.missing
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Variables whose value cannot be read here."""
+        if self.record is None:
+            return ()
+        unknown = list(self.record.unknown)
+        if self.variables.unreadable:
+            unknown.extend(self.record.missing)
+        return tuple(dict.fromkeys(unknown))
+
+
+def _flat(text: str) -> str:
+    return text.replace("\n", "")  # the controller drops newlines from every value
+
+
+def variables_of(document: Document, owner: str, find: SourceFinder) -> Variables:
+    data = document.data
+    postbuild = dig(data, ("spec", "postBuild"))
+    if not isinstance(postbuild, dict):
+        return Variables(owner, enabled=False)
+    found = Variables(owner, enabled=True)
+    namespace = dig(data, ("metadata", "namespace"))
+    namespace = namespace if isinstance(namespace, str) else None
+    refs = postbuild.get("substituteFrom")
+    for index, ref in enumerate(refs if isinstance(refs, list) else []):
+        if not isinstance(ref, dict):
+            continue
+        kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
+        label = f"{kind} '{name}'"
+        source = find(kind, name, namespace)
+        if source is None:
+            if ref.get("optional") is not True:
+                found.unreadable.append(label)
+                found.problems.append(
+                    (
+                        document.locate(("spec", "postBuild", "substituteFrom", index)),
+                        f"substituteFrom {label} is not in the linted tree",
+                    )
+                )
+            continue
+        for key, entry in source.entries.items():
+            value = None if source.encrypted or entry.text is None else _flat(entry.text)
+            found.values[key] = Variable(key, value, entry.location)
+            if value is None:
+                found.encrypted[key] = label
+            else:
+                found.encrypted.pop(key, None)
+    inline = postbuild.get("substitute")
+    for key, value in (inline if isinstance(inline, dict) else {}).items():
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
+        location = document.locate(("spec", "postBuild", "substitute", key))
+        found.values[str(key)] = Variable(str(key), _flat(str(text)), location)
+        found.encrypted.pop(str(key), None)
+    return found
+
+
+class Substituter:
+    """Substitutes documents for one Flux Kustomization and records every use."""
+
+    def __init__(
+        self, variables: Variables, tree: Tree, uses: list[Use], literal_note: str | None = None
+    ) -> None:
+        self.variables = variables
+        self.tree = tree
+        self.uses = uses
+        # Without postBuild Flux applies ``${...}`` as written; when the caller knows the whole
+        # chain of Kustomizations, that is worth saying (else None: say nothing).
+        self.literal_note = literal_note
+        self._lines: dict[str, list[str]] = {}
+
+    def document(self, doc: Document) -> Document:
+        if not isinstance(doc.data, dict | list):
+            return doc
+        if isinstance(doc.data, dict) and substitution_disabled(doc.data):
+            return doc
+        if not self.variables.enabled:
+            if self.literal_note is not None:
+                for path in _expressions(doc.data, ()):
+                    self.uses.append(
+                        Use(self.variables, doc, path, doc.locate(path), None, self.literal_note)
+                    )
+            return doc
+        return self._data(doc)
+
+    def _data(self, doc: Document) -> Document:
+        try:
+            result = substitute_data(doc.data, self.variables.values, plain=self._plain(doc))
+        except SubstitutionError as exc:
+            path = exc.path or ()
+            self.uses.append(Use(self.variables, doc, path, doc.locate(path), None, exc.message))
+            return doc
+        if not result.values and not result.keys:
+            return doc
+        derived = DerivedDocument.of(doc, result.data)
+        for path, record in result.values.items():
+            usage = doc.locate(path)
+            self.uses.append(Use(self.variables, derived, path, usage, record))
+            origin = _definition(record)
+            if origin is not None:
+                message = (
+                    f"written as {record.original.strip()} and substituted by Flux "
+                    f"(postBuild of {self.variables.owner})"
+                )
+                derived.record(path, Location(origin.path, origin.span, Via(_bare(usage), message)))
+        return derived
+
+    def _plain(self, doc: Document) -> Callable[[Path], bool]:
+        lines = self._file_lines(doc.path)
+
+        def plain(path: Path) -> bool:
+            span = doc.source_map.value(path)
+            if span is None or not 0 < span.line <= len(lines):
+                return True
+            char = lines[span.line - 1][span.column - 1 : span.column]
+            return char not in ('"', "'", "|", ">")
+
+        return plain
+
+    def _file_lines(self, path: str) -> list[str]:
+        lines = self._lines.get(path)
+        if lines is None:
+            parsed = self.tree.files.get(path)
+            text = parsed.text if parsed is not None else None
+            lines = text.splitlines() if text else []
+            self._lines[path] = lines
+        return lines
+
+    def source(self, source: ConfigSource, namespace: str | None) -> ConfigSource:
+        """A ConfigMap or Secret as this Kustomization applies it (for ``valuesFrom``)."""
+        copy = ConfigSource(
+            source.kind,
+            source.name,
+            source.namespace or namespace,
+            source.location,
+            encrypted=source.encrypted,
+        )
+        enabled = self.variables.enabled and not self._source_disabled(source)
+        for key, entry in source.entries.items():
+            copy.entries[key] = self._entry(entry) if enabled else entry
+        return copy
+
+    def _entry(self, entry: DataEntry) -> DataEntry:
+        if entry.text is None or "$" not in entry.text:
+            return entry
+        try:
+            text = substitute(entry.text, self.variables.values).text
+        except SubstitutionError:
+            text = entry.text
+
+        def load() -> ParsedFile | None:
+            parsed = entry.parse()
+            if parsed is None:
+                return None
+            documents = [self._data(d) for d in parsed.documents]
+            return ParsedFile(parsed.path, documents, parsed.problems, parsed.text)
+
+        return DataEntry(entry.key, text, entry.location, load)
+
+    def _source_disabled(self, source: ConfigSource) -> bool:
+        """The written object, or its generator's ``options``, opts out."""
+        parsed = self.tree.files.get(source.location.path)
+        for doc in parsed.documents if parsed is not None else []:
+            data = doc.data
+            if not isinstance(data, dict):
+                continue
+            if data.get("kind") == source.kind and dig(data, ("metadata", "name")) == source.name:
+                return substitution_disabled(data)
+            for field_name in ("configMapGenerator", "secretGenerator"):
+                generators = data.get(field_name)
+                for generator in generators if isinstance(generators, list) else []:
+                    if isinstance(generator, dict) and generator.get("name") == source.name:
+                        options = generator.get("options")
+                        return isinstance(options, dict) and substitution_disabled(
+                            options_as_object(options)
+                        )
+        return False
+
+
+def options_as_object(options: dict[str, Any]) -> dict[str, Any]:
+    """A generator's ``options`` (labels, annotations) read like an object's metadata."""
+    return {"metadata": {k: options.get(k) for k in ("labels", "annotations")}}
+
+
+def _expressions(data: Any, path: Path) -> list[Path]:
+    """Paths of the strings that hold a ``${`` (where a reference would be)."""
+    found: list[Path] = []
+    stack: list[tuple[Any, Path]] = [(data, path)]
+    while stack:
+        node, here = stack.pop()
+        if isinstance(node, str):
+            if "${" in node and "$${" not in node:
+                found.append(here)
+        elif isinstance(node, dict):
+            stack.extend((v, (*here, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*here, i)) for i, v in enumerate(node))
+    return found
+
+
+def _bare(location: Location) -> Location:
+    return Location(location.path, location.span)
+
+
+def _definition(record: Substitution) -> Location | None:
+    """Where the value came from, when the string was one reference to one defined variable."""
+    text = record.original.strip()
+    if record.unknown or len(record.variables) != 1 or record.expressions != 1:
+        return None
+    if not (text.startswith("${") and text.endswith("}")):
+        return None
+    origin = record.variables[0].origin
+    return origin if isinstance(origin, Location) else None
+
+
+__all__ = ["SUBSTITUTE_KEY", "Substituter", "Use", "Variables", "variables_of"]
