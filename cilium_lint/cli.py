@@ -45,6 +45,18 @@ def _report_spec(text: str) -> tuple[str, Path]:
     return fmt, Path(file)
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes (1 or more), got '{text}'"
+        )
+    return jobs
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cilium-lint",
@@ -95,6 +107,23 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="record every current finding in FILE (for --baseline) and exit 0",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="parse every file, read and write no cache"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="where parsed files are cached (default: .cilium-lint-cache at the root of the "
+        "git repository; outside one, $XDG_CACHE_HOME/cilium-lint if set, else none)",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        metavar="N",
+        help="parse in N processes (1: in this one; default: chosen from the tree's size)",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -176,6 +205,16 @@ def _write_reports(args: argparse.Namespace, report: Report) -> None:
         _write(formatter(fmt, link_base=link_base)(report), file)
 
 
+def _cache_dir(args: argparse.Namespace, linted: Path) -> Path | None:
+    if args.no_cache:
+        return None
+    if args.cache_dir is not None:
+        return Path(args.cache_dir)
+    from cilium_lint.cache import default_directory
+
+    return default_directory(linted, os.environ)
+
+
 def _check(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     _check_reports(args)
@@ -209,6 +248,8 @@ def _check(argv: Sequence[str]) -> int:
             config_base=loaded.base,
             fail_on=Severity(args.fail_on) if args.fail_on else None,
             baseline=baseline,
+            cache_dir=_cache_dir(args, paths[0]),
+            jobs=args.jobs,
         )
     except ConfigError as exc:
         if exc.key is None:

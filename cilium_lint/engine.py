@@ -11,12 +11,13 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from cilium_lint import __version__, suppress
+from cilium_lint.cache import ParseCache
 from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
 from cilium_lint.flux.graph import build_graph
-from cilium_lint.readfile import load_file
+from cilium_lint.loader import load_files
 from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.declarative import rule_paths
@@ -103,13 +104,22 @@ def _fingerprint(rule_id: str, identity: str) -> str:
 
 
 def build_tree(
-    paths: Sequence[Path], cwd: Path, config: Config, base: Path | None
+    paths: Sequence[Path],
+    cwd: Path,
+    config: Config,
+    base: Path | None,
+    cache: ParseCache | None = None,
+    jobs: int | None = None,
 ) -> tuple[Tree, list[SkippedPath]]:
+    """Discover and parse the tree (through ``cache`` when given; in ``jobs`` processes, chosen
+    from the tree's size when None) and index it."""
     exclude = _relative_patterns(config.exclude, base, cwd)
     found, skipped = discover(paths, cwd, exclude)
     builder = TreeBuilder(cwd, config.max_file_size)
-    for item in found:
-        builder.add(item, load_file(item, config.max_file_size))
+    for item, parsed in zip(
+        found, load_files(found, config.max_file_size, cache, jobs), strict=True
+    ):
+        builder.add(item, parsed)
     return builder.build(), skipped
 
 
@@ -203,11 +213,16 @@ def lint(
     config_base: Path | None = None,
     fail_on: Severity | None = None,
     baseline: set[tuple[str, str]] | None = None,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
 ) -> Report:
+    """Lint ``paths``. ``cache_dir``: keep parsed files there (None: no cache); ``jobs``: parse
+    in that many processes (None: chosen from the tree's size, 1: in this one)."""
     rules = active_rules(registry, config, selection)
     for rule in rules:
         _params(rule, config)  # a bad rule setting is a config error before any work
-    tree, skipped = build_tree(paths, cwd, config, config_base)
+    cache = ParseCache.open(cache_dir, config.max_file_size) if cache_dir is not None else None
+    tree, skipped = build_tree(paths, cwd, config, config_base, cache, jobs)
     graph = build_graph(tree, paths)
     facts = gather(graph.restrict(tree), config)
     facts.graph = graph

@@ -1,0 +1,141 @@
+"""Load every found file: from the parse cache when its bytes are known, else parsed, in worker
+processes when the tree is large enough for that to pay.
+
+Whatever the route, each file's result is exactly what ``readfile.load_file`` returns for it, and
+results come back in the order of ``found``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pickle import PicklingError
+
+from cilium_lint.cache import ParseCache, pack, unpack
+from cilium_lint.discover import FoundFile
+from cilium_lint.document import ParsedFile
+from cilium_lint.readfile import decode_text, load_file, read_bytes
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 2000
+# Files per task sent to a worker: large enough to amortise the round trip, small enough to
+# keep every worker busy to the end.
+CHUNK = 128
+MAX_WORKERS = 8
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def workers_for(files: int, jobs: int | None) -> int:
+    """Worker processes to parse ``files`` files with; 0 means parse in this process.
+
+    ``jobs``: None chooses from the tree's size and the CPUs available; 1 means serial.
+    """
+    if jobs is None:
+        if files < PARALLEL_THRESHOLD:
+            return 0
+        jobs = min(available_cpus(), MAX_WORKERS)
+    if jobs <= 1 or files < 2:
+        return 0
+    return min(jobs, (files + CHUNK - 1) // CHUNK)
+
+
+def load_files(
+    found: Sequence[FoundFile],
+    max_bytes: int,
+    cache: ParseCache | None = None,
+    jobs: int | None = None,
+) -> list[ParsedFile]:
+    results: list[ParsedFile | None] = [None] * len(found)
+    # What must be parsed: (position, the file, its cache key and text, when it has them).
+    todo: list[tuple[int, FoundFile, bytes | None, str | None]] = []
+    for position, item in enumerate(found):
+        if cache is None or not cache.enabled:
+            todo.append((position, item, None, None))
+            continue
+        raw = read_bytes(item, max_bytes)
+        text = None if isinstance(raw, str) else decode_text(raw)
+        if isinstance(raw, str) or text is None or "\x00" in text:
+            todo.append((position, item, None, None))  # a problem, not a parse: never cached
+            continue
+        key = cache.key(item.display, raw)
+        parsed = cache.get(key, item.display)
+        if parsed is None:
+            todo.append((position, item, key, text))
+        else:
+            parsed.text = text
+            results[position] = parsed
+    parsed_files = _parse_all([item for _, item, _, _ in todo], max_bytes, jobs)
+    for (position, _, known_key, known_text), parsed in zip(todo, parsed_files, strict=True):
+        results[position] = parsed
+        # Stored only when the file still held the bytes it was keyed by when it was parsed.
+        if cache is not None and known_key is not None and parsed.text == known_text:
+            cache.put(known_key, parsed)
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def _parse_all(found: list[FoundFile], max_bytes: int, jobs: int | None) -> list[ParsedFile]:
+    workers = workers_for(len(found), jobs)
+    if workers:
+        parsed = _parse_parallel(found, max_bytes, workers)
+        if parsed is not None:
+            return parsed
+    return [load_file(item, max_bytes) for item in found]
+
+
+def _load_chunk(chunk: list[FoundFile], max_bytes: int) -> list[bytes | ParsedFile]:
+    """In a worker: each file's result, packed (or as is, when it cannot be packed)."""
+    out: list[bytes | ParsedFile] = []
+    for item in chunk:
+        parsed = load_file(item, max_bytes)
+        packed = pack(parsed, with_text=True)
+        out.append(parsed if packed is None else packed)
+    return out
+
+
+def _context() -> multiprocessing.context.BaseContext | None:
+    # fork starts a worker in milliseconds with everything already imported; spawn would
+    # import the package again in every worker.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def _parse_parallel(
+    found: list[FoundFile], max_bytes: int, workers: int
+) -> list[ParsedFile] | None:
+    """Every file parsed by ``workers`` processes, in order; None if the pool cannot run."""
+    chunks = [found[i : i + CHUNK] for i in range(0, len(found), CHUNK)]
+    results: list[ParsedFile] = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            futures = [pool.submit(_load_chunk, chunk, max_bytes) for chunk in chunks]
+            try:
+                for chunk, future in zip(chunks, futures, strict=True):
+                    for item, result in zip(chunk, future.result(), strict=True):
+                        if isinstance(result, ParsedFile):
+                            results.append(result)
+                            continue
+                        parsed = unpack(result, item.display)
+                        # Never expected; parse here rather than lose the file.
+                        results.append(parsed or load_file(item, max_bytes))
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    except (BrokenProcessPool, OSError, PicklingError, ImportError, NotImplementedError):
+        # No processes here (a sandbox without semaphores, a worker killed): parse in this one.
+        return None
+    return results
+
+
+__all__ = ["PARALLEL_THRESHOLD", "available_cpus", "load_files", "workers_for"]
