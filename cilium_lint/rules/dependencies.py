@@ -301,7 +301,7 @@ class LbModeAnnotation:
                 )
 
 
-# (key, what it needs, why) for settings that only act with Cilium's eBPF service LB.
+# (key, why it needs KPR) for settings that only act with Cilium's eBPF service load balancer.
 _NEEDS_KPR: tuple[tuple[str, str], ...] = (
     ("loadBalancer.algorithm", "Maglev hashing only applies in Cilium's eBPF service LB"),
     ("loadBalancer.mode", "DSR is a mode of Cilium's eBPF service LB"),
@@ -346,16 +346,13 @@ class RequiresKubeProxyReplacement:
             # L2 announcements name KPR itself; the rest need the eBPF NodePort datapath.
             node_port = view.bpf_node_port()
             kpr = view.kube_proxy_replacement()
-            found: list[str] = []
-            for key, _ in _NEEDS_KPR:
-                if self._needs(view, key) and not (kpr if key.startswith("l2") else node_port):
-                    found.append(key)
             if view.uncertain:
-                continue
+                continue  # an unread source may turn KPR on; dependents unset read as off
             kpr_text = view.describe("kubeProxyReplacement")
             related = (Related(view.location("kubeProxyReplacement"), "kubeProxyReplacement"),)
-            for key in found:
-                why = dict(_NEEDS_KPR)[key]
+            for key, why in _NEEDS_KPR:
+                if not self._needs(view, key) or (kpr if key.startswith("l2") else node_port):
+                    continue
                 yield Hit(
                     f"{view.describe(key)} but {kpr_text}; {why}, which needs "
                     "kubeProxyReplacement: true",

@@ -307,3 +307,15 @@ def test_removed_key_on_a_newer_chart_is_an_unknown_key(tmp_path: Path) -> None:
 )
 def test_odd_shapes_never_raise(tmp_path: Path, values: str) -> None:
     run(tmp_path, values, "CL11,CL12")
+
+
+def test_kpr_dependents_wait_only_for_an_unknown_kpr(tmp_path: Path) -> None:
+    values_from = "  valuesFrom:\n    - kind: Secret\n      name: cilium-secret-values\n"
+    maglev = "loadBalancer:\n  algorithm: maglev"
+    # kubeProxyReplacement unset: the unread Secret may set it, so nothing is said.
+    assert run(tmp_path / "a", maglev, "CL117", values_from=values_from) == []
+    # kubeProxyReplacement written false: the Secret cannot be merged under an inline value.
+    found = run(
+        tmp_path / "b", "kubeProxyReplacement: false\n" + maglev, "CL117", values_from=values_from
+    )
+    assert [f.rule_id for f in found] == ["CL117"]
