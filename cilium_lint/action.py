@@ -2,8 +2,9 @@
 
 ``action.yml`` hands its inputs over as ``INPUT_*`` environment variables (never pasted into a
 script). One cilium-lint run prints the log format (``github`` annotations by default) and writes
-SARIF to ``sarif-file``, JSON and Markdown next to it in ``RUNNER_TEMP``; the Markdown is appended
-to ``GITHUB_STEP_SUMMARY`` and the counts go to ``GITHUB_OUTPUT``. The exit code is cilium-lint's.
+SARIF to ``sarif-file``, and JSON, Markdown and the parse cache to ``RUNNER_TEMP``; the Markdown
+is appended to ``GITHUB_STEP_SUMMARY``, the counts go to ``GITHUB_OUTPUT``. The exit code is
+cilium-lint's.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     )
 
 
-def lint_argv(inputs: Inputs, json_file: str, markdown_file: str | None) -> list[str]:
+def lint_argv(inputs: Inputs, temp: Path, json_file: str, markdown_file: str | None) -> list[str]:
     argv = ["--format", inputs.format, "--report", f"sarif:{inputs.sarif_file}"]
+    # The parse cache lives with the runner, never in the workspace a later step may commit.
+    argv += ["--cache-dir", str(temp / "cilium-lint-cache")]
     argv += ["--report", f"json:{json_file}"]
     if markdown_file:
         argv += ["--report", f"markdown:{markdown_file}"]
@@ -119,7 +122,7 @@ def run(environ: Mapping[str, str]) -> int:
     for stale in (json_file, markdown_file):
         if stale:
             Path(stale).unlink(missing_ok=True)
-    argv = lint_argv(inputs, json_file, markdown_file)
+    argv = lint_argv(inputs, temp, json_file, markdown_file)
     print(f"cilium-lint {shlex.join(argv)}", flush=True)
     code = cli.main(argv)
     sys.stdout.flush()

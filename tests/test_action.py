@@ -292,7 +292,9 @@ def test_readme_inputs_on_a_clean_tree(
     summary = runner.summary.read_text(encoding="utf-8")
     assert summary.startswith("## cilium-lint\n")
     assert ":white_check_mark:" in summary
-    assert not list(runner.workspace.glob("*.sarif")), "nothing written into the workspace"
+    written = {p.name for p in runner.workspace.iterdir()}
+    assert written == {"kubernetes"}, "nothing written into the workspace"
+    assert (runner.temp / "cilium-lint-cache").is_dir()
 
 
 def test_findings_give_annotations_summary_and_outputs(
