@@ -43,9 +43,8 @@ def workers_for(files: int, jobs: int | None) -> int:
         if files < PARALLEL_THRESHOLD:
             return 0
         jobs = min(available_cpus(), MAX_WORKERS)
-    if jobs <= 1 or files < 2:
-        return 0
-    return min(jobs, (files + CHUNK - 1) // CHUNK)
+    workers = min(jobs, (files + CHUNK - 1) // CHUNK)
+    return workers if workers >= 2 else 0  # one worker would only add a round trip
 
 
 def load_files(
