@@ -73,6 +73,23 @@ class LbIpamPolicy(_Strict):
         return networks
 
 
+class ClusterPolicy(_Strict):
+    """One cluster of a repository that holds several."""
+
+    name: str = Field(description="How findings name the cluster, e.g. main.")
+    path: str = Field(
+        description="The cluster's folder, relative to the configuration file: the Flux "
+        "Kustomizations that start the cluster live below it (without any, every manifest "
+        "below it belongs to the cluster)."
+    )
+    cilium: CiliumPolicy | None = Field(
+        None, description="Expected Cilium values for this cluster, merged over cilium.values."
+    )
+    lb_ipam: LbIpamPolicy | None = Field(
+        None, alias="lb-ipam", description="This cluster's policy pools (replace lb-ipam.pools)."
+    )
+
+
 class RuleSettings(BaseModel):
     """Per-rule settings: ``severity`` and the rule's own parameters."""
 
@@ -101,6 +118,24 @@ class Config(_Strict):
         alias="strict-graph",
         description="Report YAML files that no Flux Kustomization applies (CL011).",
     )
+    clusters: list[ClusterPolicy] = Field(
+        default_factory=list,
+        description="The clusters of a repository that holds several; by default each tree of "
+        "Flux Kustomizations that runs a load-balancer IPAM is one.",
+    )
+
+    def for_cluster(self, name: str | None) -> Config:
+        """This configuration with the policy of cluster ``name`` applied."""
+        cluster = next((c for c in self.clusters if c.name == name), None)
+        if cluster is None:
+            return self
+        update: dict[str, Any] = {}
+        if cluster.cilium is not None:
+            values = merge_policy(self.cilium.values, cluster.cilium.values)
+            update["cilium"] = CiliumPolicy(values=values)
+        if cluster.lb_ipam is not None:
+            update["lb_ipam"] = cluster.lb_ipam
+        return self.model_copy(update=update) if update else self
 
     @field_validator("select", "ignore")
     @classmethod

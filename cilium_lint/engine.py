@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -16,11 +17,12 @@ from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
-from cilium_lint.flux.graph import build_graph
+from cilium_lint.flux.graph import Graph, Scope, build_graph, runs_cilium_lb_ipam
 from cilium_lint.loader import load_files
 from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.declarative import rule_paths
+from cilium_lint.sourcemap import Path as SPath
 from cilium_lint.tree import Tree, TreeBuilder
 
 
@@ -134,6 +136,35 @@ def evaluate(facts: Facts, rules: Iterable[Rule], config: Config) -> list[Findin
     return sorted(findings.values(), key=Finding.sort_key)
 
 
+def evaluate_clusters(
+    tree: Tree, graph: Graph, rules: Sequence[Rule], config: Config, claimed: frozenset[SPath]
+) -> list[Finding]:
+    """The rules on each cluster of the graph on its own: clusters share no Cilium release,
+    pools, IPs or variables. A finding that only some clusters have names them."""
+    scopes: list[Scope | None] = list(graph.scopes) if graph.active else []
+    if not scopes:
+        scopes = [None]
+    found: dict[tuple[str, Location, str], tuple[Finding, list[str]]] = {}
+    for scope in scopes:
+        name = scope.name if scope is not None else None
+        scope_config = config.for_cluster(name)
+        facts = gather(graph.restrict(tree, scope), scope_config)
+        facts.graph = graph.only(scope) if scope is not None else graph
+        facts.claimed_value_keys = claimed
+        if scope is not None and not runs_cilium_lb_ipam(scope, facts, len(scopes) > 1):
+            facts.requests = []  # MetalLB's, or no Cilium here: not Cilium LB-IPAM's business
+        for finding in evaluate(facts, rules, scope_config):
+            key = (finding.rule_id, finding.location, finding.message)
+            found.setdefault(key, (finding, []))[1].append(name or "")
+    out: list[Finding] = []
+    for finding, names in found.values():
+        if len(scopes) > 1 and len(names) < len(scopes):
+            shown = ", ".join(sorted(set(names)))
+            finding = dataclasses.replace(finding, message=f"[{shown}] {finding.message}")
+        out.append(finding)
+    return sorted(out, key=Finding.sort_key)
+
+
 def _finding(meta: RuleMeta, severity: Severity, hit: Hit) -> Finding:
     related = hit.related
     via = hit.location.via
@@ -223,12 +254,15 @@ def lint(
         _params(rule, config)  # a bad rule setting is a config error before any work
     cache = ParseCache.open(cache_dir, config.max_file_size) if cache_dir is not None else None
     tree, skipped = build_tree(paths, cwd, config, config_base, cache, jobs)
-    graph = build_graph(tree, paths)
-    facts = gather(graph.restrict(tree), config)
-    facts.graph = graph
-    facts.claimed_value_keys = rule_paths(registry.rules.values())
+    folder = config_base if config_base is not None else cwd
+    graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters])
+    claimed = rule_paths(registry.rules.values())
     findings, suppressed = apply_suppressions(
-        evaluate(facts, rules, config), tree, rules, set(registry.rules), config
+        evaluate_clusters(tree, graph, rules, config, claimed),
+        tree,
+        rules,
+        set(registry.rules),
+        config,
     )
     ignores = [
         (glob, ids)

@@ -22,9 +22,10 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cilium_lint.document import Document, Location
+from cilium_lint.flux.helmrelease import chart_basename
 from cilium_lint.flux.postbuild import Substituter, Use, Variables, variables_of
 from cilium_lint.kustomize import (
     DerivedDocument,
@@ -37,7 +38,10 @@ from cilium_lint.kustomize import (
     set_namespace,
     targets,
 )
-from cilium_lint.tree import ConfigSource, KObject, Tree, api_group
+from cilium_lint.tree import ConfigSource, KObject, Tree, api_group, dig
+
+if TYPE_CHECKING:
+    from cilium_lint.facts import Facts
 
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"
@@ -134,6 +138,7 @@ class Scope:
     """What one cluster applies: its roots, every Kustomization reached, every document."""
 
     name: str | None
+    folder: str | None = None  # absolute folder of its roots (for placing entry points)
     roots: list[FluxKustomization] = field(default_factory=list)
     kustomizations: list[FluxKustomization] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
@@ -179,6 +184,10 @@ class Graph:
         for scope in self.scopes:
             found |= scope.files
         return found
+
+    def only(self, scope: Scope) -> Graph:
+        """The same graph seen from one cluster."""
+        return Graph(self.active, [scope], self.notes, self.unreferenced)
 
     def restrict(self, tree: Tree, scope: Scope | None = None) -> Tree:
         """The tree as the cross-resource checks must see it: only what is applied, as Flux
@@ -276,8 +285,11 @@ def _source_ref(data: Any) -> tuple[str, str, str | None] | None:
 
 
 class GraphBuilder:
-    def __init__(self, tree: Tree, linted: Sequence[Path]) -> None:
+    def __init__(
+        self, tree: Tree, linted: Sequence[Path], clusters: Sequence[tuple[str, Path]] = ()
+    ) -> None:
         self.tree = tree
+        self.clusters = [(name, _norm(str(folder.absolute()))) for name, folder in clusters]
         self.files = TreeFiles(tree)
         self.kustomize = KustomizeBuilder(self.files)
         self.resolver = _Resolver(self.files, linted)
@@ -354,26 +366,88 @@ class GraphBuilder:
             for doc in parsed.documents
             if _is_entry_object(doc.data)
         ]
-        if not entries:
+        if not entries and not self.clusters:
             return Graph(active=False)
-        roots = self._roots(entries)
-        scope = Scope(name=None)
-        for doc in roots:
-            node = FluxKustomization(doc, doc)
-            scope.roots.append(node)
-            self._add_file(scope, doc.path)
-        seen: set[int] = set()
-        for node in scope.roots:
-            self._walk(scope, node, seen)
-        self._entry_points(scope)
-        graph = Graph(active=True, scopes=[scope], notes=list(self.notes))
-        for k in scope.kustomizations:
-            if k.note is not None:
-                graph.notes.append(Note(k.original.locate(("spec", "path")), k.note))
-            if k.build is not None:
-                graph.notes.extend(k.build.notes)
+        roots = self._roots(entries) if entries else []
+        scopes = self._configured(roots) if self.clusters else self._automatic(roots)
+        self._entry_points(scopes)
+        graph = Graph(active=True, scopes=scopes, notes=list(self.notes))
+        for scope in scopes:
+            for k in scope.kustomizations:
+                if k.note is not None:
+                    graph.notes.append(Note(k.original.locate(("spec", "path")), k.note))
+                if k.build is not None:
+                    graph.notes.extend(n for n in k.build.notes if n not in graph.notes)
         graph.unreferenced = self._unreferenced(graph)
         return graph
+
+    # --- clusters -----------------------------------------------------------------------------
+
+    def _scope(self, name: str | None, folder: str | None, roots: list[Document]) -> Scope:
+        scope = Scope(name=name, folder=folder)
+        for doc in roots:
+            scope.roots.append(FluxKustomization(doc, doc))
+            self._add_file(scope, doc.path)
+        seen: set[int] = set()
+        for node in list(scope.roots):
+            self._walk(scope, node, seen)
+        return scope
+
+    def _configured(self, roots: list[Document]) -> list[Scope]:
+        """One scope per configured cluster: the roots below its folder, or (without any) every
+        file below it."""
+        scopes: list[Scope] = []
+        claimed: set[int] = set()
+        for name, folder in self.clusters:
+            mine = [d for d in roots if _inside(self.files.absolute(d.path), folder)]
+            claimed |= {id(d) for d in mine}
+            scope = self._scope(name, folder, mine)
+            if not mine:
+                for display in sorted(self.tree.files):
+                    absolute = self.files.absolute(display)
+                    if _inside(absolute, folder) and display not in self.tree.data_files:
+                        self._add_file(scope, display)
+            scopes.append(scope)
+        rest = [d for d in roots if id(d) not in claimed]
+        if rest:
+            scopes.append(self._scope("other", None, rest))
+        return scopes
+
+    def _automatic(self, roots: list[Document]) -> list[Scope]:
+        """Roots grouped by folder (nested folders are one group); groups are clusters when at
+        least two of them run a load-balancer IPAM (Cilium or MetalLB); a group without one
+        joins the cluster it shares the longest folder path with."""
+        groups: list[tuple[str, list[Document]]] = []
+        for doc in sorted(roots, key=lambda d: d.path):
+            folder = posixpath.dirname(self.files.absolute(doc.path))
+            for index, (known, members) in enumerate(groups):
+                if folder == known or _inside(folder, known) or _inside(known, folder):
+                    shorter = known if len(known) <= len(folder) else folder
+                    groups[index] = (shorter, [*members, doc])
+                    break
+            else:
+                groups.append((folder, [doc]))
+        if len(groups) <= 1:
+            return [self._scope(None, groups[0][0] if groups else None, roots)]
+        tried = [self._scope(None, folder, members) for folder, members in groups]
+        runs = [bool(providers(scope)) for scope in tried]
+        if sum(runs) <= 1:
+            return [self._scope(None, None, roots)]
+        clusters = [
+            (folder, list(members))
+            for (folder, members), run in zip(groups, runs, strict=True)
+            if run
+        ]
+        for (folder, members), run in zip(groups, runs, strict=True):
+            if run:
+                continue
+            best = max(range(len(clusters)), key=lambda i: _shared(folder, clusters[i][0]))
+            clusters[best][1].extend(members)
+        names = _cluster_names([self.files.display_of(folder) for folder, _ in clusters])
+        return [
+            self._scope(name, folder, members)
+            for name, (folder, members) in zip(names, clusters, strict=True)
+        ]
 
     def _walk(self, scope: Scope, node: FluxKustomization, seen: set[int]) -> None:
         """Resolve ``node`` and everything it applies, depth first."""
@@ -510,23 +584,27 @@ class GraphBuilder:
                 roots.append(doc)
         return roots
 
-    def _entry_points(self, scope: Scope) -> None:
-        """Plain kustomization files outside every Flux folder that nothing references."""
+    def _entry_points(self, scopes: list[Scope]) -> None:
+        """Plain kustomization files outside every Flux folder that nothing references; each
+        joins the scope it shares the longest folder path with."""
         folders = [
-            self.files.absolute(k.folder) for k in scope.kustomizations if k.folder is not None
+            self.files.absolute(k.folder)
+            for scope in scopes
+            for k in scope.kustomizations
+            if k.folder is not None
         ]
+        used = {f for scope in scopes for f in scope.kustomization_files}
         chosen: list[str] = []
         for display in sorted(self.tree.files, key=lambda p: (p.count("/"), p)):
             if posixpath.basename(display) not in _KUSTOMIZATION_NAMES:
                 continue
-            if display in scope.kustomization_files or is_archived(display):
+            if display in used or is_archived(display):
                 continue
             folder = posixpath.dirname(self.files.absolute(display))
-            if any(_inside(folder, f) or folder == f for f in folders):
-                continue
-            if any(_inside(folder, c) or folder == c for c in chosen):
+            if any(_inside(folder, f) or folder == f for f in [*folders, *chosen]):
                 continue
             chosen.append(folder)
+            scope = max(scopes, key=lambda s: _shared(folder, s.folder or ""))
             build = self.kustomize.build(folder)
             scope.entry_builds.append(build)
             self._add_build(scope, build)
@@ -564,8 +642,68 @@ def _is_manifest(data: Any) -> bool:
     )
 
 
-def build_graph(tree: Tree, linted: Iterable[Path]) -> Graph:
-    return GraphBuilder(tree, list(linted)).build()
+def build_graph(
+    tree: Tree, linted: Iterable[Path], clusters: Sequence[tuple[str, Path]] = ()
+) -> Graph:
+    """The graph of ``tree``; ``clusters`` (name, folder) fixes the clusters instead of finding
+    them from the roots."""
+    return GraphBuilder(tree, list(linted), clusters).build()
+
+
+def _shared(a: str, b: str) -> int:
+    """How many leading folder names two absolute paths share."""
+    count = 0
+    for left, right in zip(a.split("/"), b.split("/"), strict=False):
+        if left != right:
+            break
+        count += 1
+    return count
+
+
+def _cluster_names(folders: list[str]) -> list[str]:
+    """Short names for cluster folders: the first folder name where they differ."""
+    parts = [[p for p in f.split("/") if p not in ("", ".")] for f in folders]
+    common = 0
+    while all(len(p) > common for p in parts) and len({p[common] for p in parts}) == 1:
+        common += 1
+    names = [p[common] if len(p) > common else (p[-1] if p else ".") for p in parts]
+    if len(set(names)) != len(names):
+        return folders
+    return names
+
+
+def _chart_of(data: dict[str, Any], charts: dict[str, str]) -> str | None:
+    spec_chart = dig(data, ("spec", "chart", "spec", "chart"))
+    if isinstance(spec_chart, str):
+        return chart_basename(spec_chart)
+    ref_name = dig(data, ("spec", "chartRef", "name"))
+    return charts.get(ref_name) if isinstance(ref_name, str) else None
+
+
+def providers(scope: Scope) -> set[str]:
+    """The LoadBalancer IPAMs a scope runs: "cilium" (release or pool), "metallb"."""
+    charts: dict[str, str] = {}
+    for doc in scope.documents:
+        data = doc.data
+        if isinstance(data, dict) and data.get("kind") in ("OCIRepository", "HelmChart"):
+            name = dig(data, ("metadata", "name"))
+            source = dig(data, ("spec", "url")) or dig(data, ("spec", "chart"))
+            if isinstance(name, str) and isinstance(source, str):
+                charts[name] = chart_basename(source)
+    found: set[str] = set()
+    for doc in scope.documents:
+        data = doc.data
+        if not isinstance(data, dict):
+            continue
+        kind = data.get("kind")
+        group = api_group(data.get("apiVersion") if isinstance(data.get("apiVersion"), str) else "")
+        if kind == "CiliumLoadBalancerIPPool":
+            found.add("cilium")
+        elif kind == "IPAddressPool" and group == "metallb.io":
+            found.add("metallb")
+        elif kind == "HelmRelease" and _chart_of(data, charts) in ("cilium", "metallb"):
+            found.add(str(_chart_of(data, charts)))
+    return found
 
 
 def applied_objects(tree: Tree, graph: Graph) -> list[KObject]:
@@ -582,4 +720,14 @@ __all__ = [
     "is_archived",
     "is_flux_kustomization",
     "repository_root",
+    "runs_cilium_lb_ipam",
 ]
+
+
+def runs_cilium_lb_ipam(scope: Scope, facts: Facts, several: bool) -> bool:
+    """Whether Cilium LB-IPAM serves this cluster's LoadBalancer IPs. A cluster on MetalLB
+    without Cilium does not; among several clusters, neither does one without a Cilium
+    release (with one cluster, the tree may just not hold the release)."""
+    if facts.cilium:
+        return True
+    return "metallb" not in providers(scope) and not several

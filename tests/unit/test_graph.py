@@ -393,3 +393,62 @@ def test_findings_on_substituted_ips_carry_the_reference_as_related_location() -
     assert finding.location.path == "apps/cluster-settings.yaml"
     related = [(r.location.path, r.location.span.line) for r in finding.related]
     assert related == [("apps/plex/app/service.yaml", 7), ("apps/adguard/app/service.yaml", 7)]
+
+
+# --- clusters ---------------------------------------------------------------------------------
+
+POOL = (
+    "apiVersion: cilium.io/v2\nkind: CiliumLoadBalancerIPPool\nmetadata:\n  name: pool\n"
+    "spec:\n  blocks:\n    - cidr: 10.0.6.0/24\n"
+)
+
+
+def test_two_flux_roots_running_lb_ipam_are_two_clusters(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "kubernetes/main/flux/ks.yaml": ks("cluster", "./kubernetes/main/apps"),
+            "kubernetes/main/apps/pool.yaml": POOL,
+            "kubernetes/staging/flux/ks.yaml": ks("cluster", "./kubernetes/staging/apps"),
+            "kubernetes/staging/apps/pool.yaml": POOL,
+            # A root without an IPAM joins the cluster it shares most of its path with.
+            "kubernetes/staging/extra/ks.yaml": ks("extra", "./kubernetes/staging/more"),
+            "kubernetes/staging/more/cm.yaml": cm("more"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    scopes = {s.name: s for s in graph.scopes}
+    assert set(scopes) == {"main", "staging"}
+    assert {o.name for o in graph.restrict(tree, scopes["staging"]).objects} == {
+        "cluster",
+        "pool",
+        "extra",
+        "more",
+    }
+    assert len(graph.restrict(tree, scopes["main"]).objects) == 2
+
+
+def test_app_roots_of_a_partial_tree_are_one_cluster(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "kube-system/cilium/ks.yaml": ks("cilium", "./kube-system/cilium/app"),
+            "kube-system/cilium/app/pool.yaml": POOL,
+            "network/dns/ks.yaml": ks("dns", "./network/dns/app"),
+            "network/dns/app/cm.yaml": cm("dns"),
+        },
+    )
+    _tree, graph = load(tmp_path)
+    assert [s.name for s in graph.scopes] == [None]
+    assert {k.name for k in graph.roots} == {"cilium", "dns"}
+
+
+def test_configured_clusters_without_flux_take_every_file_below_them(tmp_path: Path) -> None:
+    write(tmp_path, {"a/cm.yaml": cm("a"), "b/cm.yaml": cm("b"), "c/cm.yaml": cm("c")})
+    tree, _ = build_tree([tmp_path], tmp_path, Config(), None)
+    graph = build_graph(tree, [tmp_path], [("one", tmp_path / "a"), ("two", tmp_path / "b")])
+    assert [s.name for s in graph.scopes] == ["one", "two"]
+    assert [{o.name for o in graph.restrict(tree, s).objects} for s in graph.scopes] == [
+        {"a"},
+        {"b"},
+    ]
