@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cilium_lint.cilium.cluster import release_for
 from cilium_lint.cilium.durations import parse_duration, show_seconds
 from cilium_lint.cilium.effective import ValuesView, release_views
 from cilium_lint.cilium.expect import show
+from cilium_lint.cilium.release import CiliumRelease
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 
 if TYPE_CHECKING:
@@ -244,18 +246,23 @@ class RateLimitParams(BaseModel):
     )
 
 
-def announced_services(facts: Facts) -> int:
-    """LoadBalancer services the tree asks for: every object requesting an LB IP, plus
+def announced_services(facts: Facts, release: CiliumRelease) -> int:
+    """LoadBalancer services of the release's cluster: every object requesting an LB IP, plus
     Services of type LoadBalancer that L2 announcements may serve (no class, or the
-    l2-announcer class), counted once each."""
+    l2-announcer class), counted once each. An object that no single cluster claims (a shared
+    folder) counts for every cluster."""
+
+    def ours(path: str) -> bool:
+        return release_for(facts.cilium, path) in (release, None)
+
     # Requests from HelmRelease values carry the values path in their owner, so each service of
     # a chart counts once; a Service object's owner is its ref, as below.
-    owners = {request.owner for request in facts.requests}
+    owners = {r.owner for r in facts.requests if ours(r.location.path)}
     for service in facts.tree.of_kind("Service", ""):
         spec = service.get("spec")
         if not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
             continue
-        if spec.get("loadBalancerClass") in (None, L2_ANNOUNCER_CLASS):
+        if spec.get("loadBalancerClass") in (None, L2_ANNOUNCER_CLASS) and ours(service.doc.path):
             owners.add(service.ref)
     return len(owners)
 
@@ -273,8 +280,9 @@ class L2ClientRateLimit:
             "per second in 1.17+); when renewals need more, leases expire, announcements flap "
             "and services drop off the network. The Cilium docs size it as QPS = announced "
             "services / leaseRenewDeadline, with burst somewhat higher. The count here is every "
-            "object in the tree that requests a LoadBalancer IP plus every Service of type "
-            "LoadBalancer without a class or with `io.cilium/l2-announcer` "
+            "object of the release's cluster (or of a folder shared by all clusters) that "
+            "requests a LoadBalancer IP, plus every Service of type LoadBalancer without a class "
+            "or with `io.cilium/l2-announcer` "
             "[fact sheet §1, §3.2, §10.7, S5]."
         ),
         fix=(
@@ -292,7 +300,6 @@ class L2ClientRateLimit:
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         assert isinstance(params, RateLimitParams)
-        services: int | None = None
         for view in release_views(facts):
             if not view.on("l2announcements.enabled"):
                 continue
@@ -302,8 +309,7 @@ class L2ClientRateLimit:
             qps = _integer(qps_setting.value) if qps_setting.value is not None else 10
             if view.uncertain or invalid or renew is None or renew <= 0 or qps is None:
                 continue  # CL118/CL123 report values that cannot be read
-            if services is None:
-                services = announced_services(facts)
+            services = announced_services(facts, view.release)
             needed = math.ceil(Decimal(services) / renew * Decimal(str(params.safety_factor)))
             if qps >= needed:
                 continue

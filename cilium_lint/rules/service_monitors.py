@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
+from cilium_lint.cilium.cluster import release_for
 from cilium_lint.cilium.effective import ValuesView, flag, release_views, values_path
+from cilium_lint.cilium.release import CiliumRelease
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
 
 if TYPE_CHECKING:
@@ -100,11 +102,17 @@ class ServiceMonitorWithoutMetrics:
                 )
 
 
-def tree_has_prometheus_operator(facts: Facts) -> bool:
-    if any(release.chart in OPERATOR_CHARTS for release in facts.releases):
+def tree_has_prometheus_operator(facts: Facts, release: CiliumRelease) -> bool:
+    """The release's cluster installs the monitoring.coreos.com CRDs: a chart that ships them,
+    or the ServiceMonitor CRD itself, written in the cluster's folder or a shared one."""
+
+    def ours(path: str) -> bool:
+        return release_for(facts.cilium, path) in (release, None)
+
+    if any(r.chart in OPERATOR_CHARTS and ours(r.obj.doc.path) for r in facts.releases):
         return True
     return any(
-        crd.name == SERVICE_MONITOR_CRD
+        crd.name == SERVICE_MONITOR_CRD and ours(crd.doc.path)
         for crd in facts.tree.of_kind("CustomResourceDefinition", "apiextensions.k8s.io")
     )
 
@@ -138,7 +146,8 @@ class ServiceMonitorCrds:
             "ServiceMonitor can be created without its CRD. The tree is taken to install the "
             "CRDs when it has a kube-prometheus-stack, kube-prometheus or "
             "prometheus-operator-crds HelmRelease, or the `servicemonitors.monitoring.coreos.com` "
-            "CustomResourceDefinition [fact sheet §3.1, §10.11, S1]."
+            "CustomResourceDefinition in the release's cluster (the folder nearest to the release) "
+            "or in a folder shared by all clusters [fact sheet §3.1, §10.11, S1]."
         ),
         fix=(
             "Install the Prometheus-operator CRDs before Cilium (e.g. the "
@@ -155,19 +164,17 @@ class ServiceMonitorCrds:
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
-        operator: bool | None = None
         for view in release_views(facts):
             monitors = _enabled_monitors(view)
             if not monitors or view.on(TRUST_KEY) or view.uncertain:
                 continue
-            if operator is None:
-                operator = tree_has_prometheus_operator(facts)
-            if operator:
-                return
+            if tree_has_prometheus_operator(facts, view.release):
+                continue
             for key, component in monitors:
                 yield Hit(
                     f"{key} is true ({component} metrics) but the tree installs no "
-                    f"Prometheus-operator CRDs and {TRUST_KEY} is not true, so Helm fails; "
+                    f"Prometheus-operator CRDs for this cluster and {TRUST_KEY} is not true, so "
+                    "Helm fails; "
                     "expected the CRDs in the tree or trustCRDsExist: true",
                     view.location(key),
                     view.identity(key),

@@ -319,3 +319,26 @@ def test_kpr_dependents_wait_only_for_an_unknown_kpr(tmp_path: Path) -> None:
         tmp_path / "b", "kubeProxyReplacement: false\n" + maglev, "CL117", values_from=values_from
     )
     assert [f.rule_id for f in found] == ["CL117"]
+
+
+def test_rate_limit_counts_only_the_services_of_the_release_cluster(tmp_path: Path) -> None:
+    def service(name: str) -> str:
+        return (
+            f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n"
+            "  namespace: default\nspec:\n  type: LoadBalancer\n  ports:\n    - port: 80\n"
+        )
+
+    values = KPR + "l2announcements:\n  enabled: true\n  leaseRenewDeadline: 1s"
+    for cluster, count in (("home", 12), ("lab", 3)):
+        folder = tmp_path / "clusters" / cluster
+        _tree(folder / "cilium", values, "1.19.6", "CL119")
+        (folder / "services.yaml").write_text("".join(service(f"s{i}") for i in range(count)))
+    (tmp_path / "clusters" / "home" / "cilium" / ".cilium-lint.yaml").unlink()
+    (tmp_path / "clusters" / "lab" / "cilium" / ".cilium-lint.yaml").unlink()
+    (tmp_path / "shared.yaml").write_text(service("shared"))  # no single cluster: counts for both
+    (tmp_path / ".cilium-lint.yaml").write_text("select: [CL119]\n")
+    loaded = load_config(None, tmp_path)
+    report = lint([tmp_path], tmp_path, loaded.config, load_registry(), config_base=loaded.base)
+    assert [
+        (f.location.path.split("/")[1], f.message.split(" renew ")[1][:2]) for f in report.findings
+    ] == [("home", "13")]
