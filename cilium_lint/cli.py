@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 ISSUES_URL = "https://github.com/cilium-lint/cilium-lint/issues"
-SUBCOMMANDS = ("check", "rules", "rule")
+SUBCOMMANDS = ("check", "rules", "rule", "ips")
 # cilium_lint.report.FORMATS, spelled out so that --help does not import the engine.
 FORMATS = ("text", "sarif", "json", "github", "markdown")
 
@@ -310,6 +310,48 @@ def _rule(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _ips(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cilium-lint ips",
+        description="The LoadBalancer address plan: every requested IP per cluster and pool, "
+        "duplicates and out-of-pool entries, usage and the next free addresses.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--config", type=Path, help="configuration file (default: discovered)")
+    parser.add_argument("--output", "-o", type=Path, help="write the plan to FILE")
+    parser.add_argument("--no-cache", action="store_true", help="read and write no parse cache")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="parse cache folder")
+    args = parser.parse_args(argv)
+    from cilium_lint.config import load_config
+    from cilium_lint.engine import address_facts
+    from cilium_lint.ipplan import build_plan, format_text, to_json
+
+    paths = args.paths or [Path(".")]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    loaded = load_config(args.config, paths[0])
+    cache = _cache_dir(args, paths[0])
+    scopes = address_facts(paths, Path.cwd(), loaded.config, loaded.base, cache)
+    if args.format == "json":
+        if len(scopes) == 1:
+            text = to_json(build_plan(scopes[0][1]))
+        else:
+            import json
+
+            plans = {name or "": json.loads(to_json(build_plan(facts))) for name, facts in scopes}
+            text = json.dumps({"clusters": plans}, indent=2) + "\n"
+    else:
+        parts = []
+        for name, facts in scopes:
+            plan = format_text(build_plan(facts))
+            parts.append(f"== cluster {name} ==\n{plan}" if len(scopes) > 1 else plan)
+        text = "\n".join(parts)
+    _write(text, args.output)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -321,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(rest)
         if command == "rule":
             return _rule(rest)
+        if command == "ips":
+            return _ips(rest)
         return _check(rest)
     except KeyboardInterrupt:
         print("cilium-lint: interrupted", file=sys.stderr)

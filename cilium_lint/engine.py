@@ -136,15 +136,16 @@ def evaluate(facts: Facts, rules: Iterable[Rule], config: Config) -> list[Findin
     return sorted(findings.values(), key=Finding.sort_key)
 
 
-def evaluate_clusters(
-    tree: Tree, graph: Graph, rules: Sequence[Rule], config: Config, claimed: frozenset[SPath]
-) -> list[Finding]:
-    """The rules on each cluster of the graph on its own: clusters share no Cilium release,
-    pools, IPs or variables. A finding that only some clusters have names them."""
+def scope_facts(
+    tree: Tree, graph: Graph, config: Config, claimed: frozenset[SPath] = frozenset()
+) -> list[tuple[str | None, Facts, Config]]:
+    """Facts for each cluster of the graph on its own (clusters share no Cilium release,
+    pools, IPs or variables), with the cluster's own configuration; one unnamed scope when
+    the tree has no clusters."""
     scopes: list[Scope | None] = list(graph.scopes) if graph.active else []
     if not scopes:
         scopes = [None]
-    found: dict[tuple[str, Location, str], tuple[Finding, list[str]]] = {}
+    result: list[tuple[str | None, Facts, Config]] = []
     for scope in scopes:
         name = scope.name if scope is not None else None
         scope_config = config.for_cluster(name)
@@ -153,6 +154,18 @@ def evaluate_clusters(
         facts.claimed_value_keys = claimed
         if scope is not None and not runs_cilium_lb_ipam(scope, facts, len(scopes) > 1):
             facts.requests = []  # MetalLB's, or no Cilium here: not Cilium LB-IPAM's business
+        result.append((name, facts, scope_config))
+    return result
+
+
+def evaluate_clusters(
+    tree: Tree, graph: Graph, rules: Sequence[Rule], config: Config, claimed: frozenset[SPath]
+) -> list[Finding]:
+    """The rules on each cluster on its own. A finding that only some clusters have names
+    them."""
+    scopes = scope_facts(tree, graph, config, claimed)
+    found: dict[tuple[str, Location, str], tuple[Finding, list[str]]] = {}
+    for name, facts, scope_config in scopes:
         for finding in evaluate(facts, rules, scope_config):
             key = (finding.rule_id, finding.location, finding.message)
             found.setdefault(key, (finding, []))[1].append(name or "")
@@ -233,6 +246,22 @@ def _relative_patterns(patterns: Iterable[str], base: Path | None, cwd: Path) ->
     if prefix in (".", ""):
         return list(patterns)
     return [f"{prefix}/{p}" if "/" in p else p for p in patterns]
+
+
+def address_facts(
+    paths: Sequence[Path],
+    cwd: Path,
+    config: Config,
+    config_base: Path | None = None,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+) -> list[tuple[str | None, Facts]]:
+    """The facts of each cluster, for the address plan (no rules run)."""
+    cache = ParseCache.open(cache_dir, config.max_file_size) if cache_dir is not None else None
+    tree, _skipped = build_tree(paths, cwd, config, config_base, cache, jobs)
+    folder = config_base if config_base is not None else cwd
+    graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters])
+    return [(name, facts) for name, facts, _config in scope_facts(tree, graph, config)]
 
 
 def lint(
