@@ -23,6 +23,7 @@ from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.declarative import rule_paths
 from cilium_lint.sourcemap import Path as SPath
+from cilium_lint.sourcemap import Span
 from cilium_lint.tree import Tree, TreeBuilder
 
 
@@ -232,6 +233,34 @@ def apply_suppressions(
     return sorted(kept, key=Finding.sort_key), hidden
 
 
+def _trim(location: Location, lines: dict[str, list[str]], tree: Tree) -> Location:
+    """A block collection ends where the next token starts (the start of a later line); end
+    the region on the collection's own last line, so an editor does not highlight the next key."""
+    span = location.span
+    if span.end_line <= span.line:
+        return location
+    if location.path not in lines:
+        parsed = tree.files.get(location.path)
+        lines[location.path] = parsed.text.splitlines() if parsed and parsed.text else []
+    text = lines[location.path]
+    if span.end_line > len(text) + 1:
+        return location
+    if span.end_line <= len(text) and text[span.end_line - 1][: span.end_column - 1].strip():
+        return location  # the region really ends inside that line
+    end = span.end_line - 1
+    while end > span.line and text[end - 1].strip()[:1] in ("", "#"):
+        end -= 1
+    width = len(text[end - 1].rstrip()) + 1
+    return Location(location.path, Span(span.line, span.column, end, max(width, 1)))
+
+
+def _trimmed(finding: Finding, lines: dict[str, list[str]], tree: Tree) -> Finding:
+    related = tuple(Related(_trim(r.location, lines, tree), r.message) for r in finding.related)
+    return dataclasses.replace(
+        finding, location=_trim(finding.location, lines, tree), related=related
+    )
+
+
 def _per_file_ignored(finding: Finding, patterns: list[tuple[str, list[str]]]) -> bool:
     return any(
         fnmatch.fnmatchcase(finding.location.path, glob)
@@ -298,7 +327,8 @@ def lint(
         for pattern, ids in config.per_file_ignores.items()
         for glob in _relative_patterns([pattern], config_base, cwd)
     ]
-    findings = [f for f in findings if not _per_file_ignored(f, ignores)]
+    lines: dict[str, list[str]] = {}
+    findings = [_trimmed(f, lines, tree) for f in findings if not _per_file_ignored(f, ignores)]
     baselined = 0
     if baseline is not None:
         before = len(findings)
