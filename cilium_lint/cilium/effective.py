@@ -48,10 +48,6 @@ def chart_version(release: CiliumRelease) -> Version:
     return sampled if sampled is not None else (0, 0, 0)
 
 
-def show_version(version: Version) -> str:
-    return ".".join(str(part) for part in version)
-
-
 def flag(value: Any) -> bool:
     """A value as the agent reads the rendered string: ``true``/``"true"``/``1`` are on."""
     if isinstance(value, bool):
