@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import gc
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -119,20 +120,35 @@ def build_tree(
     exclude = _relative_patterns(config.exclude, base, cwd)
     found, skipped = discover(paths, cwd, exclude)
     builder = TreeBuilder(cwd, config.max_file_size)
-    for item, parsed in zip(
-        found, load_files(found, config.max_file_size, cache, jobs), strict=True
-    ):
-        builder.add(item, parsed)
-    return builder.build(), skipped
+    # Loading makes millions of objects that live as long as the run and no cyclic garbage.
+    # Left on, the cyclic collector would traverse the growing heap again and again (a quarter
+    # of the CPU time on 10,000 files), so it is off while loading and the loaded tree is then
+    # frozen (gc.freeze) so that later collections skip it. The tree is still freed by
+    # reference counting when dropped. A caller that turned the collector off is left alone.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for item, parsed in zip(
+            found, load_files(found, config.max_file_size, cache, jobs), strict=True
+        ):
+            builder.add(item, parsed)
+        tree = builder.build()
+    finally:
+        if collecting:
+            gc.enable()
+    if collecting:
+        gc.freeze()
+    return tree, skipped
 
 
 def evaluate(facts: Facts, rules: Iterable[Rule], config: Config) -> list[Finding]:
     findings: dict[tuple[str, Location, str], Finding] = {}
     for rule in rules:
         params = _params(rule, config)
-        severity = _severity(rule.meta, config)
+        configured = _configured_severity(rule.meta, config)
         for hit in rule.check(facts, params):
             key = (rule.meta.id, hit.location, hit.message)
+            severity = configured or hit.severity or rule.meta.severity
             findings.setdefault(key, _finding(rule.meta, severity, hit))
     return sorted(findings.values(), key=Finding.sort_key)
 
@@ -196,9 +212,13 @@ def _finding(meta: RuleMeta, severity: Severity, hit: Hit) -> Finding:
     )
 
 
-def _severity(meta: RuleMeta, config: Config) -> Severity:
+def _configured_severity(meta: RuleMeta, config: Config) -> Severity | None:
     settings = config.rules.get(meta.id)
-    return settings.severity if settings and settings.severity else meta.severity
+    return settings.severity if settings and settings.severity else None
+
+
+def _severity(meta: RuleMeta, config: Config) -> Severity:
+    return _configured_severity(meta, config) or meta.severity
 
 
 def apply_suppressions(

@@ -73,6 +73,9 @@ class Hit:
     # and baselines rely on it surviving unrelated edits.
     identity: str
     related: tuple[Related, ...] = field(default=())
+    # A rule whose findings differ in consequence (ignored vs. refused by Helm) may raise or
+    # lower its default severity per hit; a severity set in the configuration still wins.
+    severity: Severity | None = None
 
 
 class NoParams(BaseModel):
