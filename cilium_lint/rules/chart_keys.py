@@ -176,10 +176,13 @@ class ValueWithoutEffect:
             else:
                 found = f"chart {label} {entry.effect}"
             instead = f" ({entry.instead})" if entry.instead else ""
+            refused = entry.refused and go_truthy(value)
             yield Hit(
                 f"{dotted} is set but {found}; expected the key removed{instead}",
                 view.key_location(entry.path),
                 view.identity(dotted),
+                # Helm failing to render is an outage at the next reconcile, not a no-op.
+                severity=Severity.ERROR if refused else None,
             )
 
     @staticmethod

@@ -1,0 +1,32 @@
+"""A rule may raise a hit's severity; the configured severity still wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casetools import run_case
+
+from cilium_lint.config import RuleSettings, load_config
+from cilium_lint.engine import lint
+from cilium_lint.registry import load_registry
+from cilium_lint.rules.api import Severity
+
+CASE = (
+    Path(__file__).resolve().parent.parent / "cases" / "CL122" / "fail-chart-refuses-removed-keys"
+)
+
+
+def test_keys_the_chart_refuses_are_errors_while_ignored_keys_stay_warnings() -> None:
+    severities = {f.location.span.line: f.severity for f in run_case(CASE).findings}
+    assert severities[5] is Severity.ERROR  # tunnel: vxlan -> the chart fails to render
+    ignored = run_case(CASE.parent / "fail-removed-service-switches").findings
+    assert ignored and all(f.severity is Severity.WARNING for f in ignored)
+
+
+def test_configured_severity_overrides_the_hit() -> None:
+    loaded = load_config(None, CASE)
+    config = loaded.config.model_copy(
+        update={"rules": {"CL122": RuleSettings(severity=Severity.NOTE)}}
+    )
+    report = lint([CASE], CASE, config, load_registry(), config_base=loaded.base)
+    assert {f.severity for f in report.findings if f.rule_id == "CL122"} == {Severity.NOTE}
