@@ -372,24 +372,34 @@ class UnknownKey:
                 continue
             if path == ("global",) or explained_by_removal(path, view.version):
                 continue  # Helm's global values; CL122 explains removed keys
+            message, confident = self._message(view, path, known)
             yield Hit(
-                self._message(view, path, known),
+                message,
                 view.key_location(path),
                 view.identity(".".join(path)),
+                # The chart's schema omits keys that values.yaml only documents in comments, so
+                # a key with no near-miss sibling may still be real: say so at note level.
+                severity=None if confident else Severity.NOTE,
             )
 
     @staticmethod
-    def _message(view: ValuesView, path: tuple[str, ...], siblings: frozenset[str]) -> str:
+    def _message(
+        view: ValuesView, path: tuple[str, ...], siblings: frozenset[str]
+    ) -> tuple[str, bool]:
         dotted = ".".join(path)
         text = f"{dotted} is not a key of chart {view.release.version_label}, so Helm ignores it"
         sampled = key_versions(path)
         if sampled:
             span = sampled[0] if len(sampled) == 1 else f"{sampled[0]}-{sampled[-1]}"
-            return text + f"; charts {span} have it: expected one of them or the key removed"
+            return text + f"; charts {span} have it: expected one of them or the key removed", True
         guess = suggest(path[-1], siblings)
         if guess is not None:
-            return text + f"; did you mean {'.'.join((*path[:-1], guess))}?"
-        return text + "; expected a key from the chart's values.yaml"
+            return text + f"; did you mean {'.'.join((*path[:-1], guess))}?", True
+        return (
+            text + "; expected a key from the chart's values.yaml (if it is one of the keys "
+            "values.yaml only documents in comments, ignore CL124 for it)",
+            False,
+        )
 
 
 def chart_key_rules() -> list[Rule]:
