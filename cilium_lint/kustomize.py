@@ -109,6 +109,8 @@ class FolderBuild:
     documents: list[Document] = field(default_factory=list)  # emitted, in kustomize order
     files: set[str] = field(default_factory=set)  # display paths of every file read
     kustomization_files: set[str] = field(default_factory=set)  # display paths
+    # The kustomization files in the order kustomize reads their generators: bases first.
+    kustomization_order: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
 
@@ -204,6 +206,7 @@ class KustomizeBuilder:
                 result.kustomization_files.add(self.files.display_of(kfile))
                 if kdoc is not None:
                     self._kustomize(result, kdoc)
+                result.kustomization_order.append(self.files.display_of(kfile))
             else:
                 self._generate(result, folder)
         finally:
@@ -238,26 +241,50 @@ class KustomizeBuilder:
         result.documents.extend(other.documents)
         result.files |= other.files
         result.kustomization_files |= other.kustomization_files
+        result.kustomization_order.extend(
+            k for k in other.kustomization_order if k not in result.kustomization_order
+        )
         result.notes.extend(other.notes)
 
     def _kustomize(self, result: FolderBuild, kdoc: Document) -> None:
         data: dict[str, Any] = kdoc.data
-        for list_name in ("resources", "bases", "components"):
+        for list_name in ("resources", "bases"):
             for index, entry in _string_entries(data.get(list_name)):
                 self._resource(result, kdoc, (list_name, index), entry)
+        for index, entry in _string_entries(data.get("components")):
+            # A component's patches apply to everything accumulated before it.
+            before = list(result.documents)
+            component = self._resource(result, kdoc, ("components", index), entry)
+            if component is not None and component.kustomization is not None:
+                patches = self._patches(component.kustomization, component.folder, result)
+                result.documents[: len(before)] = _patched(before, patches)
         self._support_files(result, kdoc)
+        patches = self._patches(kdoc, result.folder, result)
+        result.documents = _patched(result.documents, [p for p in patches if p.strategic])
+        namespace = data.get("namespace")
+        if isinstance(namespace, str) and namespace:
+            where = kdoc.locate(("namespace",))
+            result.documents = [set_namespace(d, namespace, where) for d in result.documents]
+        result.documents = _patched(result.documents, [p for p in patches if not p.strategic])
 
-    def _resource(self, result: FolderBuild, kdoc: Document, path: Path, entry: str) -> None:
+    def _patches(self, kdoc: Document, folder: str, result: FolderBuild) -> list[Patch]:
+        return read_patches(kdoc, (), self.files, folder, result.notes)
+
+    def _resource(
+        self, result: FolderBuild, kdoc: Document, path: Path, entry: str
+    ) -> FolderBuild | None:
+        """Add one ``resources`` entry; the folder's build when it is a folder."""
         location = kdoc.locate(path)
         if is_remote(entry):
             result.notes.append(
                 Note(location, f"remote resource '{entry}' is not read; its objects are unknown")
             )
-            return
+            return None
         target = _norm(posixpath.join(result.folder, entry))
         if self.files.is_file(target):
             self._add_file(result, target)
-        elif self.files.is_folder(target):
+            return None
+        if self.files.is_folder(target):
             if self.files.kustomization_file(target) is None:
                 result.notes.append(
                     Note(
@@ -266,9 +293,11 @@ class KustomizeBuilder:
                         "(read here as every YAML file below it)",
                     )
                 )
-            self._include(result, self.build(target))
-        else:
-            result.notes.append(Note(location, f"'{entry}' is not a file or folder of the tree"))
+            built = self.build(target)
+            self._include(result, built)
+            return built
+        result.notes.append(Note(location, f"'{entry}' is not a file or folder of the tree"))
+        return None
 
     def _support_files(self, result: FolderBuild, kdoc: Document) -> None:
         """Files the build reads without emitting their documents."""
@@ -459,6 +488,12 @@ def targets(patch: Patch, data: Any) -> bool:
         and _selector_matches(target.get("labelSelector"), _meta(data, "labels"))
         and _selector_matches(target.get("annotationSelector"), _meta(data, "annotations"))
     )
+
+
+def _patched(documents: list[Document], patches: list[Patch]) -> list[Document]:
+    for patch in patches:
+        documents = [apply_patch(d, patch) if targets(patch, d.data) else d for d in documents]
+    return documents
 
 
 def apply_patch(doc: Document, patch: Patch) -> DerivedDocument:

@@ -495,10 +495,9 @@ class GraphBuilder:
             scope.add(doc)
         scope.files |= build.files
         scope.kustomization_files |= build.kustomization_files
-        for path in sorted(build.kustomization_files | {d.path for d in build.documents}):
-            for source in self.sources_by_path.get(path, []):
-                if id(source) not in scope.sources:
-                    scope.sources[id(source)] = substituter.source(source, namespace)
+        for key, source in self._build_sources(build):
+            if key not in scope.sources:
+                scope.sources[key] = substituter.source(source, namespace)
 
     def _find_source(self, kind: str, name: str, namespace: str | None) -> ConfigSource | None:
         """A ``substituteFrom`` source: one applied by the tree's Flux Kustomizations first."""
@@ -523,9 +522,60 @@ class GraphBuilder:
             scope.add(doc)
         scope.files |= build.files
         scope.kustomization_files |= build.kustomization_files
-        for path in sorted(build.kustomization_files | {d.path for d in build.documents}):
-            for source in self.sources_by_path.get(path, []):
-                scope.sources.setdefault(id(source), source)
+        for key, source in self._build_sources(build):
+            scope.sources.setdefault(key, source)
+
+    def _build_sources(self, build: FolderBuild) -> list[tuple[int, ConfigSource]]:
+        """The ConfigMaps and Secrets a build makes: generated ones in kustomize's order, an
+        overlay's ``behavior: merge|replace`` generator combined with its base's, then the
+        written ones. Keyed by the identity of the first source of each."""
+        generated: dict[tuple[str, str], tuple[int, ConfigSource]] = {}
+        for kfile in build.kustomization_order:
+            behaviors = self._behaviors(kfile)
+            for source in self.sources_by_path.get(kfile, []):
+                name = (source.kind, source.name)
+                behavior = behaviors.get(name, "create")
+                earlier = generated.get(name)
+                if earlier is None or behavior not in ("merge", "replace"):
+                    generated[name] = (id(source), source)
+                    continue
+                key, base = earlier
+                combined = ConfigSource(
+                    source.kind,
+                    source.name,
+                    source.namespace or base.namespace,
+                    source.location,
+                    encrypted=source.encrypted or (behavior == "merge" and base.encrypted),
+                )
+                combined.entries = (
+                    {**base.entries, **source.entries}
+                    if behavior == "merge"
+                    else dict(source.entries)
+                )
+                generated[name] = (key, combined)
+        found = list(generated.values())
+        for path in sorted({d.path for d in build.documents}):
+            found.extend((id(s), s) for s in self.sources_by_path.get(path, []))
+        return found
+
+    def _behaviors(self, kfile: str) -> dict[tuple[str, str], str]:
+        parsed = self.tree.files.get(kfile)
+        found: dict[tuple[str, str], str] = {}
+        for doc in parsed.documents if parsed is not None else []:
+            if not isinstance(doc.data, dict):
+                continue
+            for field_name, kind in (
+                ("configMapGenerator", "ConfigMap"),
+                ("secretGenerator", "Secret"),
+            ):
+                generators = doc.data.get(field_name)
+                for generator in generators if isinstance(generators, list) else []:
+                    if isinstance(generator, dict) and isinstance(generator.get("name"), str):
+                        behavior = generator.get("behavior")
+                        found[(kind, generator["name"])] = (
+                            behavior if isinstance(behavior, str) else "create"
+                        )
+        return found
 
     def _add_file(self, scope: Scope, display: str) -> None:
         parsed = self.tree.files.get(display)

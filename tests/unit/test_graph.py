@@ -220,7 +220,7 @@ def test_resource_cycles_and_missing_entries_do_not_fail(tmp_path: Path) -> None
 _HASHED = re.compile(r"-[a-z0-9]{10}$")
 KUBECTL = shutil.which("kubectl")
 EXAMPLE_FOLDERS = sorted(p.parent for p in EXAMPLE.rglob("kustomization.yaml"))
-Identity = tuple[str, str]  # kind, name
+Identity = tuple[str, str | None, str]  # kind, namespace, name
 
 
 @pytest.fixture(scope="module")
@@ -241,9 +241,11 @@ def kubectl_builds() -> dict[Path, set[Identity]]:
         for doc in yaml.safe_load_all(out):
             if isinstance(doc, dict):
                 name = doc["metadata"]["name"]
+                namespace = doc["metadata"].get("namespace")
                 if doc["kind"] in ("ConfigMap", "Secret"):
                     name = _HASHED.sub("", name)  # generated names carry a content hash
-                found.add((doc["kind"], name))
+                    namespace = None  # compared by name: the tree indexes generators apart
+                found.add((doc["kind"], namespace, name))
         built[folder] = found
     return built
 
@@ -256,11 +258,14 @@ def test_example_folders_build_what_kubectl_kustomize_builds(
     tree, _ = build_tree([EXAMPLE], EXAMPLE, Config(), None)
     files = TreeFiles(tree)
     build = KustomizeBuilder(files).build(files.absolute(folder.relative_to(EXAMPLE).as_posix()))
-    by_doc = {id(o.doc): o for o in tree.objects}
-    ours = {(by_doc[id(d)].kind, by_doc[id(d)].name) for d in build.documents if id(d) in by_doc}
+    ours: set[Identity] = set()
+    for doc in build.documents:
+        if isinstance(doc.data, dict) and "kind" in doc.data:
+            metadata = doc.data["metadata"]
+            ours.add((doc.data["kind"], metadata.get("namespace"), metadata["name"]))
     for source in tree.sources:
         if source.location.path in build.kustomization_files:
-            ours.add((source.kind, source.name))
+            ours.add((source.kind, None, source.name))
     assert ours == kubectl_builds[folder]
 
 
