@@ -30,3 +30,10 @@ def test_configured_severity_overrides_the_hit() -> None:
     )
     report = lint([CASE], CASE, config, load_registry(), config_base=loaded.base)
     assert {f.severity for f in report.findings if f.rule_id == "CL122"} == {Severity.NOTE}
+
+
+def test_unknown_key_without_a_near_miss_is_only_a_note() -> None:
+    case = CASE.parent.parent / "CL124" / "fail-misspelled-keys"
+    by_key = {f.message.split(" ", 1)[0]: f.severity for f in run_case(case).findings}
+    assert by_key["l2Announcements"] is Severity.WARNING
+    assert by_key["disableEnvoyVersionCheck"] is Severity.NOTE
