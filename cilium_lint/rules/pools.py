@@ -93,14 +93,14 @@ class PoolApiVersion:
                     identity,
                 )
             elif version == "cilium.io/v2" and minor < (1, 18):
-                # Worse than a deprecation (the pool is not applied), but a hit carries no
-                # severity of its own: the message says so plainly instead.
+                # Worse than a deprecation: the pool is not applied at all.
                 yield Hit(
                     f"pool {obj.name} uses cilium.io/v2, which Cilium serves from 1.18 only "
                     f"(the tree's chart is {release.version_label}), so the pool is not applied; "
                     "expected cilium.io/v2alpha1",
                     where,
                     identity,
+                    severity=Severity.ERROR,
                 )
 
 

@@ -12,6 +12,7 @@ from cilium_lint.config import Config
 from cilium_lint.engine import evaluate
 from cilium_lint.ipplan import build_plan, format_text, to_json
 from cilium_lint.registry import load_registry
+from cilium_lint.rules.api import Severity
 from cilium_lint.rules.pools import parse_address, parse_prefix
 
 MY_RULES = ("CL21", "CL22", "CL30")
@@ -155,3 +156,23 @@ def test_release_for_picks_the_nearest_cilium_release(tmp_path: Path) -> None:
     assert release_for(facts.cilium, "shared/pool.yaml") is None  # both equally near
     assert release_for([home], "anywhere/else.yaml") is home
     assert release_for([], "x.yaml") is None
+
+
+@pytest.mark.parametrize(
+    ("tag", "api", "severity"),
+    [
+        ("1.17.18", "cilium.io/v2", Severity.ERROR),  # not served: the pool is not applied
+        ("1.19.6", "cilium.io/v2alpha1", Severity.WARNING),  # deprecated, still served
+        ("1.18.12", "cilium.io/v2alpha1", None),
+        ("1.18.12", "cilium.io/v2", None),
+    ],
+)
+def test_pool_api_version_severity_follows_the_consequence(
+    tmp_path: Path, tag: str, api: str, severity: Severity | None
+) -> None:
+    pool = f"apiVersion: {api}\nkind: CiliumLoadBalancerIPPool\nmetadata: {{name: p}}\n"
+    release = cilium_release(tag, "ipam: {mode: kubernetes}")
+    facts = facts_of(tmp_path, {"cilium.yaml": release, "pool.yaml": pool})
+    rule = load_registry().rules["CL210"]
+    found = [f.severity for f in evaluate(facts, [rule], Config())]
+    assert found == ([severity] if severity else [])
