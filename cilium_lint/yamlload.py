@@ -112,48 +112,54 @@ def _expanded_size(root: Node) -> int:
     Depth counts through aliases: an anchor nested 300 deep, aliased inside another anchor
     nested 300 deep, builds data 600 deep however shallow each written part looks.
     """
-    measured: dict[int, tuple[int, int]] = {}  # node id -> (expanded size, height below it)
-    in_progress: set[int] = set()
-    too_deep = f"nesting deeper than {MAX_DEPTH} levels (counting through aliases)"
+    # node id -> (expanded size, height below it); and the nodes being measured.
+    # (A module-level function rather than a closure: a closure that calls itself is a reference
+    # cycle, which keeps all it measured until the cyclic garbage collector runs.)
+    return _measure(root, 0, {}, set())[0]
 
-    def measure(node: Node, depth: int) -> tuple[int, int]:
-        key = id(node)
-        known = measured.get(key)
-        if known is not None:
-            if depth + known[1] > MAX_DEPTH:
-                raise _TooComplex(too_deep)
-            return known
-        if depth > MAX_DEPTH:
-            raise _TooComplex(too_deep)
-        if key in in_progress:
-            raise _TooComplex("a recursive alias (an anchor that contains itself)")
-        in_progress.add(key)
-        children: Iterable[Node] = ()
-        if isinstance(node, SequenceNode):
-            children = node.value
-        elif isinstance(node, MappingNode):
-            children = chain.from_iterable(node.value)
-        total, height = 1, 0
-        for child in children:
-            if isinstance(child, ScalarNode):
-                # What measuring a scalar would give, without the call: most nodes are scalars.
-                if depth + 1 > MAX_DEPTH:
-                    raise _TooComplex(too_deep)
-                total += 1
-                height = height or 1
-                continue
-            child_size, child_height = measure(child, depth + 1)
-            total += child_size
-            height = max(height, child_height + 1)
-        in_progress.discard(key)
-        if total > MAX_EXPANDED_NODES:
-            raise _TooComplex(
-                f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb)"
-            )
-        measured[key] = (total, height)
-        return total, height
 
-    return measure(root, 0)[0]
+def _too_deep() -> _TooComplex:
+    return _TooComplex(f"nesting deeper than {MAX_DEPTH} levels (counting through aliases)")
+
+
+def _measure(
+    node: Node, depth: int, measured: dict[int, tuple[int, int]], in_progress: set[int]
+) -> tuple[int, int]:
+    key = id(node)
+    known = measured.get(key)
+    if known is not None:
+        if depth + known[1] > MAX_DEPTH:
+            raise _too_deep()
+        return known
+    if depth > MAX_DEPTH:
+        raise _too_deep()
+    if key in in_progress:
+        raise _TooComplex("a recursive alias (an anchor that contains itself)")
+    in_progress.add(key)
+    children: Iterable[Node] = ()
+    if isinstance(node, SequenceNode):
+        children = node.value
+    elif isinstance(node, MappingNode):
+        children = chain.from_iterable(node.value)
+    total, height = 1, 0
+    for child in children:
+        if isinstance(child, ScalarNode):
+            # What measuring a scalar would give, without the call: most nodes are scalars.
+            if depth + 1 > MAX_DEPTH:
+                raise _too_deep()
+            total += 1
+            height = height or 1
+            continue
+        child_size, child_height = _measure(child, depth + 1, measured, in_progress)
+        total += child_size
+        height = max(height, child_height + 1)
+    in_progress.discard(key)
+    if total > MAX_EXPANDED_NODES:
+        raise _TooComplex(
+            f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb)"
+        )
+    measured[key] = (total, height)
+    return total, height
 
 
 def _scalar(node: ScalarNode) -> Any:
