@@ -154,7 +154,7 @@ def _shape(pool: Pool, cluster: str | None) -> _PoolShape:
         if not any(other.contains(r) for other in pool.blocks)
     )
     servable: dict[int, list[Interval]] = {}
-    if not pool.disabled:
+    if pool.serving:
         for version, intervals in merged.items():
             holes = sorted(int(r) for r in reserved if r.version == version)
             servable[version] = _punch(intervals, holes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,16 @@ class Pool:
     obj: KObject
     disabled: bool
     blocks: tuple[PoolBlock, ...]
+    # The API server refuses the object (allowFirstLastIPs outside its "Yes"/"No" enum, e.g.
+    # an unquoted No, which YAML reads as a boolean): it never exists in the cluster.
+    rejected: bool = False
+
+    @property
+    def serving(self) -> bool:
+        return not self.disabled and not self.rejected
+
+
+_PREFIX = re.compile(r"[0-9A-Fa-f:.]+/[0-9]{1,3}")
 
 
 def _address(text: Any) -> IPAddress | None:
@@ -67,6 +78,9 @@ def _block(obj: KObject, index: int, raw: dict[str, Any], allow_first_last: bool
     if "cidr" in raw:
         location = obj.locate(*path, "cidr")
         text = str(raw["cidr"])
+        if not _PREFIX.fullmatch(text.strip()):
+            # Go's netip.ParsePrefix wants address/bits: no bare address, no netmask.
+            return PoolBlock(obj, index, location, text, None, None)
         try:
             network = ipaddress.ip_network(text.strip(), strict=False)  # LB-IPAM masks host bits
         except ValueError:
@@ -93,11 +107,12 @@ def pools(tree: Tree) -> list[Pool]:
         spec = spec if isinstance(spec, dict) else {}
         allow = spec.get("allowFirstLastIPs")
         allow_first_last = not (isinstance(allow, str) and allow == "No")
+        rejected = "allowFirstLastIPs" in spec and allow not in ("Yes", "No")
         raw_blocks = spec.get("blocks")
         blocks = tuple(
             _block(obj, i, raw, allow_first_last)
             for i, raw in enumerate(raw_blocks if isinstance(raw_blocks, list) else [])
             if isinstance(raw, dict)
         )
-        found.append(Pool(obj, spec.get("disabled") is True, blocks))
+        found.append(Pool(obj, spec.get("disabled") is True, blocks, rejected))
     return found

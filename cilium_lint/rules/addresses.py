@@ -140,7 +140,7 @@ class OutsideTreePools:
         for request in _checked(facts):
             ip = request.ip
             assert ip is not None
-            if any(b.contains(ip) and not p.disabled for p, b in blocks):
+            if any(b.contains(ip) and p.serving for p, b in blocks):
                 continue
             message, related = self._why(ip, blocks)
             yield Hit(
@@ -164,12 +164,21 @@ class OutsideTreePools:
                     f'{block.pool.name} reserves (allowFirstLastIPs: "No")',
                     (Related(block.location, f"block {block.text} of pool {block.pool.name}"),),
                 )
+            if block.contains(ip) and pool.rejected:
+                return (
+                    f"is only in pool {block.pool.name}, which the API server rejects "
+                    '(allowFirstLastIPs must be the string "Yes" or "No")',
+                    (Related(block.location, f"block {block.text} of rejected pool"),),
+                )
             if block.contains(ip) and pool.disabled:
                 return (
                     f"is only in pool {block.pool.name}, which is disabled",
                     (Related(block.location, f"block {block.text} of disabled pool"),),
                 )
-        listed = ", ".join(b.text for _, b in blocks[:4]) + (", ..." if len(blocks) > 4 else "")
+        usable = [b for _, b in blocks if b.usable]
+        if not usable:
+            return "is not served: no CiliumLoadBalancerIPPool block in the tree is valid", ()
+        listed = ", ".join(b.text for b in usable[:4]) + (", ..." if len(usable) > 4 else "")
         return f"is outside every CiliumLoadBalancerIPPool block ({listed})", ()
 
 

@@ -85,7 +85,7 @@ class PoolSelectorMismatch:
                 continue
             ip = request.ip
             holding = [
-                p for p in facts.pools if not p.disabled and any(b.contains(ip) for b in p.blocks)
+                p for p in facts.pools if p.serving and any(b.contains(ip) for b in p.blocks)
             ]
             if not holding:
                 continue  # CL203 reports an IP that no enabled pool holds
