@@ -50,6 +50,12 @@ class CiliumPolicy(_Strict):
         default_factory=dict,
         description="Expected Cilium Helm values (a partial values mapping). Each key is enforced.",
     )
+    chart_version: str | None = Field(
+        default=None,
+        alias="chart-version",
+        description="Allowed Cilium chart versions, a semver range such as '>=1.19.0 <1.20.0' "
+        "(CL015).",
+    )
 
 
 class LbIpamPolicy(_Strict):
@@ -132,7 +138,10 @@ class Config(_Strict):
         update: dict[str, Any] = {}
         if cluster.cilium is not None:
             values = merge_policy(self.cilium.values, cluster.cilium.values)
-            update["cilium"] = CiliumPolicy(values=values)
+            version = cluster.cilium.chart_version or self.cilium.chart_version
+            update["cilium"] = self.cilium.model_copy(
+                update={"values": values, "chart_version": version}
+            )
         if cluster.lb_ipam is not None:
             update["lb_ipam"] = cluster.lb_ipam
         return self.model_copy(update=update) if update else self

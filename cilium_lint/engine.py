@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from cilium_lint import __version__, suppress
+from cilium_lint.bootstrap import bootstrap_releases
 from cilium_lint.cache import ParseCache
 from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
@@ -163,6 +164,7 @@ def scope_facts(
     if not scopes:
         scopes = [None]
     result: list[tuple[str | None, Facts, Config]] = []
+    bootstrap = bootstrap_releases(tree)
     for scope in scopes:
         name = scope.name if scope is not None else None
         scope_config = config.for_cluster(name)
@@ -171,6 +173,9 @@ def scope_facts(
         facts.claimed_value_keys = claimed
         if scope is not None and not runs_cilium_lb_ipam(scope, facts, len(scopes) > 1):
             facts.requests = []  # MetalLB's, or no Cilium here: not Cilium LB-IPAM's business
+        facts.bootstrap = [
+            b for b in bootstrap if graph.nearest_scope(b.release.obj.doc.path) in (None, scope)
+        ]
         result.append((name, facts, scope_config))
     return result
 
@@ -183,7 +188,18 @@ def evaluate_clusters(
     scopes = scope_facts(tree, graph, config, claimed)
     found: dict[tuple[str, Location, str], tuple[Finding, list[str]]] = {}
     for name, facts, scope_config in scopes:
-        for finding in evaluate(facts, rules, scope_config):
+        results = evaluate(facts, rules, scope_config)
+        if facts.bootstrap:
+            # The value rules also judge the bootstrap copies, as if each were the release.
+            copies = dataclasses.replace(
+                facts,
+                cilium=facts.bootstrap,
+                releases=[b.release for b in facts.bootstrap],
+                requests=[],
+            )
+            value_rules = [r for r in rules if r.meta.id.startswith("CL1") and r.meta.id != "CL100"]
+            results += evaluate(copies, value_rules, scope_config)
+        for finding in results:
             key = (finding.rule_id, finding.location, finding.message)
             found.setdefault(key, (finding, []))[1].append(name or "")
     out: list[Finding] = []

@@ -30,6 +30,8 @@ class Facts:
     claimed_value_keys: frozenset[Path] = field(default_factory=frozenset)
     # What Flux applies (None: not computed); the tree above is already limited to it.
     graph: Graph | None = None
+    # Bootstrap copies of the Cilium release (helmfile, kustomize helmCharts) of this cluster.
+    bootstrap: list[CiliumRelease] = field(default_factory=list)
 
     @property
     def expected_values(self) -> dict[str, Any]:

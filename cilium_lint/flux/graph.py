@@ -185,9 +185,22 @@ class Graph:
             found |= scope.files
         return found
 
+    base: str = ""  # the working folder, absolute: display paths are relative to it
+
     def only(self, scope: Scope) -> Graph:
         """The same graph seen from one cluster."""
-        return Graph(self.active, [scope], self.notes, self.unreferenced)
+        return Graph(self.active, [scope], self.notes, self.unreferenced, self.base)
+
+    def nearest_scope(self, display: str) -> Scope | None:
+        """The cluster whose folder shares the most with ``display`` (None: no single one)."""
+        named = [s for s in self.scopes if s.folder is not None]
+        if len(named) < 2:
+            return None
+        here = _norm(posixpath.join(self.base, display))
+        scored = sorted((_shared(here, s.folder or ""), i) for i, s in enumerate(named))
+        if scored[-1][0] == scored[-2][0]:
+            return None
+        return named[scored[-1][1]]
 
     def restrict(self, tree: Tree, scope: Scope | None = None) -> Tree:
         """The tree as the cross-resource checks must see it: only what is applied, as Flux
@@ -371,7 +384,7 @@ class GraphBuilder:
         roots = self._roots(entries) if entries else []
         scopes = self._configured(roots) if self.clusters else self._automatic(roots)
         self._entry_points(scopes)
-        graph = Graph(active=True, scopes=scopes, notes=list(self.notes))
+        graph = Graph(active=True, scopes=scopes, notes=list(self.notes), base=self.files.base)
         for scope in scopes:
             for k in scope.kustomizations:
                 if k.note is not None:

@@ -6,6 +6,7 @@ from cilium_lint.resources import data_dir
 from cilium_lint.rules.addresses import address_rules
 from cilium_lint.rules.announcements import announcement_rules
 from cilium_lint.rules.api import Rule
+from cilium_lint.rules.bootstrap import bootstrap_rules
 from cilium_lint.rules.chart_keys import chart_key_rules
 from cilium_lint.rules.declarative import load_rule_dir
 from cilium_lint.rules.dependencies import dependency_rules
@@ -23,6 +24,7 @@ def builtin_rules() -> list[Rule]:
     rules: list[object] = [
         *reading_rules(),
         *graph_rules(),
+        *bootstrap_rules(),
         *suppression_rules(),
         CiliumReleaseMissing(),
         *load_rule_dir(data_dir("rules"), BUILTIN_PACK, "rules"),

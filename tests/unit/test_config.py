@@ -86,7 +86,8 @@ def test_lists_are_replaced_not_merged() -> None:
         ),
         (
             "cilium:\n  valuez: {}\n",
-            "c.yaml:2:3: config key 'cilium.valuez': unknown key; expected one of: values",
+            "c.yaml:2:3: config key 'cilium.valuez': unknown key; "
+            "expected one of: chart-version, values",
         ),
         ("- a\n- b\n", "must be a mapping"),
         ("a: [1,\n", "invalid YAML"),
