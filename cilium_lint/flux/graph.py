@@ -513,14 +513,14 @@ class GraphBuilder:
                 scope.sources[key] = substituter.source(source, namespace)
 
     def _find_source(self, kind: str, name: str, namespace: str | None) -> ConfigSource | None:
-        """A ``substituteFrom`` source: one applied by the tree's Flux Kustomizations first."""
-        found = [
-            s
-            for s in self.tree.sources
-            if s.kind == kind
-            and s.name == name
-            and (namespace is None or s.namespace in (None, namespace))
-        ]
+        """A ``substituteFrom`` source: one applied by the tree's Flux Kustomizations first.
+
+        Flux reads it from the Kustomization's namespace; when the tree has it only in another
+        one (typically a cluster-settings ConfigMap copied into each namespace by a component
+        this tree does not show), that one is taken rather than calling its values unknown."""
+        named = [s for s in self.tree.sources if s.kind == kind and s.name == name]
+        found = [s for s in named if namespace is None or s.namespace in (None, namespace)]
+        found = found or named
         for preferred in (
             [s for s in found if s.location.path in self.static_files],
             [s for s in found if not is_archived(s.location.path)],

@@ -457,3 +457,33 @@ def test_configured_clusters_without_flux_take_every_file_below_them(tmp_path: P
         {"a"},
         {"b"},
     ]
+
+
+def test_substitute_from_takes_a_source_of_another_namespace_rather_than_none(
+    tmp_path: Path,
+) -> None:
+    settings = (
+        cm("cluster-settings")
+        .replace("name: cluster-settings", "name: cluster-settings\n  namespace: flux-system")
+        .replace("a: b", "PLEX_IP: 10.0.6.30")
+    )
+    child = ks(
+        "plex",
+        "./apps/plex",
+        extra=(
+            "  postBuild:\n    substituteFrom:\n"
+            "      - kind: ConfigMap\n        name: cluster-settings\n"
+        ),
+    ).replace("namespace: flux-system", "namespace: media", 1)
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps/flux"),
+            "apps/flux/kustomization.yaml": kustomization("./settings.yaml", "./plex.yaml"),
+            "apps/flux/settings.yaml": settings,
+            "apps/flux/plex.yaml": child,
+            "apps/plex/cm.yaml": cm("plex").replace("a: b", "ip: ${PLEX_IP}"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    assert objects(tree, graph)["plex"]["data"] == {"ip": "10.0.6.30"}
