@@ -312,6 +312,9 @@ class GraphBuilder:
         for source in tree.sources:
             self.sources_by_path.setdefault(source.location.path, []).append(source)
         self.static_files: set[str] = set()  # files some Flux Kustomization builds, statically
+        # The static pass (no variables): each entry object resolved, and what candidates reach.
+        self._static: dict[int, FluxKustomization] = {}
+        self._reach: dict[int, set[int]] = {}
 
     def _source_urls(self) -> dict[tuple[str, str], str]:
         urls: dict[tuple[str, str], str] = {}
@@ -430,20 +433,23 @@ class GraphBuilder:
         """Roots grouped by folder (nested folders are one group); groups are clusters when at
         least two of them run a load-balancer IPAM (Cilium or MetalLB); a group without one
         joins the cluster it shares the longest folder path with."""
-        groups: list[tuple[str, list[Document]]] = []
+        by_folder: dict[str, list[Document]] = {}
         for doc in sorted(roots, key=lambda d: d.path):
-            folder = posixpath.dirname(self.files.absolute(doc.path))
-            for index, (known, members) in enumerate(groups):
-                if folder == known or _inside(folder, known) or _inside(known, folder):
-                    shorter = known if len(known) <= len(folder) else folder
-                    groups[index] = (shorter, [*members, doc])
-                    break
+            by_folder.setdefault(posixpath.dirname(self.files.absolute(doc.path)), []).append(doc)
+        groups: list[tuple[str, list[Document]]] = []
+        index: dict[str, int] = {}
+        for folder in sorted(by_folder, key=lambda f: (f.count("/"), f)):
+            above = folder
+            while above not in index and posixpath.dirname(above) != above:
+                above = posixpath.dirname(above)
+            if above in index:  # nested in a group's folder: the same group
+                groups[index[above]][1].extend(by_folder[folder])
             else:
-                groups.append((folder, [doc]))
+                index[folder] = len(groups)
+                groups.append((folder, list(by_folder[folder])))
         if len(groups) <= 1:
             return [self._scope(None, groups[0][0] if groups else None, roots)]
-        tried = [self._scope(None, folder, members) for folder, members in groups]
-        runs = [bool(providers(scope)) for scope in tried]
+        runs = [self._runs_ipam(members) for _, members in groups]
         if sum(runs) <= 1:
             return [self._scope(None, None, roots)]
         clusters = [
@@ -461,6 +467,16 @@ class GraphBuilder:
             self._scope(name, folder, members)
             for name, (folder, members) in zip(names, clusters, strict=True)
         ]
+
+    def _runs_ipam(self, roots: list[Document]) -> bool:
+        """Whether what ``roots`` apply (as built, before substitution) runs an LB IPAM."""
+        scope = Scope(name=None)
+        for doc in roots:
+            for key in self._reach.get(id(doc), {id(doc)}):
+                node = self._static.get(key)
+                if node is not None:
+                    scope.documents.extend(node.documents)
+        return bool(providers(scope))
 
     def _walk(self, scope: Scope, node: FluxKustomization, seen: set[int]) -> None:
         """Resolve ``node`` and everything it applies, depth first."""
@@ -629,20 +645,25 @@ class GraphBuilder:
                         reached.add(id(child))
                         stack.append(id(child))
             reach[id(doc)] = reached
+        self._static, self._reach = static, reach
+        # Folders built by Kustomizations some candidate reaches: (candidate, Kustomization).
+        builders: dict[str, list[tuple[int, int]]] = {}
+        for candidate, reached in reach.items():
+            for key in reached:
+                build = static[key].build
+                if build is not None:
+                    builders.setdefault(build.folder, []).append((candidate, key))
         roots = []
         for doc in candidates:
-            absolute = self.files.absolute(doc.path)
+            folder = posixpath.dirname(self.files.absolute(doc.path))
             covered = False
-            for other in candidates:
-                if other is doc:
-                    continue
-                for key in reach[id(other)]:
-                    build = static[key].build
-                    if key != id(doc) and build is not None and _inside(absolute, build.folder):
-                        covered = True
-                        break
-                if covered:
+            while not covered:
+                owners = builders.get(folder, ())
+                covered = any(c != id(doc) and k != id(doc) for c, k in owners)
+                parent = posixpath.dirname(folder)
+                if parent == folder:
                     break
+                folder = parent
             if not covered:
                 roots.append(doc)
         return roots
