@@ -257,15 +257,15 @@ class KustomizeBuilder:
             component = self._resource(result, kdoc, ("components", index), entry)
             if component is not None and component.kustomization is not None:
                 patches = self._patches(component.kustomization, component.folder, result)
-                result.documents[: len(before)] = _patched(before, patches)
+                result.documents[: len(before)] = patched(before, patches)
         self._support_files(result, kdoc)
         patches = self._patches(kdoc, result.folder, result)
-        result.documents = _patched(result.documents, [p for p in patches if p.strategic])
+        result.documents = patched(result.documents, [p for p in patches if p.strategic])
         namespace = data.get("namespace")
         if isinstance(namespace, str) and namespace:
             where = kdoc.locate(("namespace",))
             result.documents = [set_namespace(d, namespace, where) for d in result.documents]
-        result.documents = _patched(result.documents, [p for p in patches if not p.strategic])
+        result.documents = patched(result.documents, [p for p in patches if not p.strategic])
 
     def _patches(self, kdoc: Document, folder: str, result: FolderBuild) -> list[Patch]:
         return read_patches(kdoc, (), self.files, folder, result.notes)
@@ -355,7 +355,20 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-__all__ = ["FolderBuild", "KustomizeBuilder", "Note", "TreeFiles", "is_remote"]
+__all__ = [
+    "DerivedDocument",
+    "FolderBuild",
+    "KustomizeBuilder",
+    "Note",
+    "Patch",
+    "TreeFiles",
+    "apply_patch",
+    "is_remote",
+    "patched",
+    "read_patches",
+    "set_namespace",
+    "targets",
+]
 
 
 # --- patches and namespaces ---------------------------------------------------------------------
@@ -490,7 +503,7 @@ def targets(patch: Patch, data: Any) -> bool:
     )
 
 
-def _patched(documents: list[Document], patches: list[Patch]) -> list[Document]:
+def patched(documents: list[Document], patches: list[Patch]) -> list[Document]:
     for patch in patches:
         documents = [apply_patch(d, patch) if targets(patch, d.data) else d for d in documents]
     return documents

@@ -33,10 +33,9 @@ from cilium_lint.kustomize import (
     KustomizeBuilder,
     Note,
     TreeFiles,
-    apply_patch,
+    patched,
     read_patches,
     set_namespace,
-    targets,
 )
 from cilium_lint.tree import ConfigSource, KObject, Tree, api_group, dig
 
@@ -505,8 +504,25 @@ class GraphBuilder:
         build = node.build
         assert build is not None
         docs = list(build.documents)
-        for patch in read_patches(node.document, ("spec",), self.files, build.folder, self.notes):
-            docs = [apply_patch(d, patch) if targets(patch, d.data) else d for d in docs]
+        builds = [build]
+        components = node.spec("components")
+        for index, entry in enumerate(components if isinstance(components, list) else []):
+            folder = _norm(posixpath.join(build.folder, str(entry)))
+            if not self.files.is_folder(folder):
+                where = node.document.locate(("spec", "components", index))
+                self.notes.append(Note(where, f"component '{entry}' is not a folder of the tree"))
+                continue
+            component = self.kustomize.build(folder)
+            builds.append(component)
+            if component.kustomization is not None:
+                own = read_patches(component.kustomization, (), self.files, folder, self.notes)
+                docs = patched(docs, own)
+            docs.extend(component.documents)
+            scope.files |= component.files
+            scope.kustomization_files |= component.kustomization_files
+        docs = patched(
+            docs, read_patches(node.document, ("spec",), self.files, build.folder, self.notes)
+        )
         target = node.spec("targetNamespace")
         namespace = target if isinstance(target, str) and target else None
         if namespace is not None:
@@ -524,7 +540,7 @@ class GraphBuilder:
             scope.add(doc)
         scope.files |= build.files
         scope.kustomization_files |= build.kustomization_files
-        for key, source in self._build_sources(build):
+        for key, source in [item for b in builds for item in self._build_sources(b)]:
             if key not in scope.sources:
                 scope.sources[key] = substituter.source(source, namespace)
 

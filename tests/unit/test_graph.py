@@ -487,3 +487,24 @@ def test_substitute_from_takes_a_source_of_another_namespace_rather_than_none(
     )
     tree, graph = load(tmp_path)
     assert objects(tree, graph)["plex"]["data"] == {"ip": "10.0.6.30"}
+
+
+def test_flux_components_add_their_resources_and_patch_what_came_before(tmp_path: Path) -> None:
+    component = (
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n"
+        "  - ./extra.yaml\npatches:\n  - patch: |-\n      apiVersion: v1\n      kind: ConfigMap\n"
+        "      metadata:\n        name: app\n      data:\n        a: from-component\n"
+    )
+    write(
+        tmp_path,
+        {
+            "flux/ks.yaml": ks("apps", "./apps", extra="  components:\n    - ../common\n"),
+            "apps/cm.yaml": cm("app"),
+            "common/kustomization.yaml": component,
+            "common/extra.yaml": cm("extra"),
+        },
+    )
+    tree, graph = load(tmp_path)
+    found = objects(tree, graph)
+    assert set(found) == {"apps", "app", "extra"}
+    assert found["app"]["data"] == {"a": "from-component"}
