@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         "-j",
         type=_jobs,
         metavar="N",
-        help="parse in N processes (1: in this one; default: chosen from the tree's size)",
+        help="parse in N processes, this one included (default: 1)",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")

@@ -1,5 +1,5 @@
-"""Load every found file: from the parse cache when its bytes are known, else parsed, in worker
-processes when the tree is large enough for that to pay.
+"""Load every found file: from the parse cache when its bytes are known, else parsed (in worker
+processes too, when asked for with ``jobs``).
 
 Whatever the route, each file's result is exactly what ``readfile.load_file`` returns for it, and
 results come back in the order of ``found``.
@@ -7,44 +7,34 @@ results come back in the order of ``found``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from pickle import PicklingError
+from typing import TYPE_CHECKING
 
 from cilium_lint.cache import ParseCache, pack, unpack
 from cilium_lint.discover import FoundFile
 from cilium_lint.document import ParsedFile
 from cilium_lint.readfile import decode_text, load_file, read_bytes
 
-# Below this many files to parse, starting worker processes costs more than it saves.
-PARALLEL_THRESHOLD = 2000
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
 # Files per task sent to a worker: large enough to amortise the round trip, small enough to
 # keep every worker busy to the end.
 CHUNK = 128
-MAX_WORKERS = 8
-
-
-def available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
+# This process's share of the files, relative to a worker's (it also unpacks their results).
+OWN_SHARE = 0.8
 
 
 def workers_for(files: int, jobs: int | None) -> int:
-    """Worker processes to parse ``files`` files with; 0 means parse in this process.
+    """Worker processes to parse ``files`` files with, besides this one; 0: parse only here.
 
-    ``jobs``: None chooses from the tree's size and the CPUs available; 1 means serial.
+    ``jobs`` is the number of processes parsing, this one included; None (the default) means
+    one: on the two-core machine measured (bench/RESULTS.md) workers did not pay for the
+    unpacking and the round trips, so they are only used when asked for.
     """
     if jobs is None:
-        if files < PARALLEL_THRESHOLD:
-            return 0
-        jobs = min(available_cpus(), MAX_WORKERS)
-    workers = min(jobs, (files + CHUNK - 1) // CHUNK)
-    return workers if workers >= 2 else 0  # one worker would only add a round trip
+        return 0
+    return max(0, min(jobs - 1, files // CHUNK))
 
 
 def load_files(
@@ -101,7 +91,9 @@ def _load_chunk(chunk: list[FoundFile], max_bytes: int) -> list[bytes | ParsedFi
     return out
 
 
-def _context() -> multiprocessing.context.BaseContext | None:
+def _context() -> BaseContext | None:
+    import multiprocessing
+
     # fork starts a worker in milliseconds with everything already imported; spawn would
     # import the package again in every worker.
     if "fork" in multiprocessing.get_all_start_methods():
@@ -113,12 +105,22 @@ def _parse_parallel(
     found: list[FoundFile], max_bytes: int, workers: int
 ) -> list[ParsedFile] | None:
     """Every file parsed by ``workers`` processes, in order; None if the pool cannot run."""
-    chunks = [found[i : i + CHUNK] for i in range(0, len(found), CHUNK)]
+    # Imported here: most runs are small trees, parsed in this process.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from pickle import PicklingError
+
+    # This process parses a share itself while the workers parse the rest; a smaller share,
+    # as it also unpacks what the workers send.
+    own = int(len(found) * OWN_SHARE / (workers + 1))
+    mine, theirs = found[:own], found[own:]
+    chunks = [theirs[i : i + CHUNK] for i in range(0, len(theirs), CHUNK)]
     results: list[ParsedFile] = []
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
             futures = [pool.submit(_load_chunk, chunk, max_bytes) for chunk in chunks]
             try:
+                results += [load_file(item, max_bytes) for item in mine]
                 for chunk, future in zip(chunks, futures, strict=True):
                     for item, result in zip(chunk, future.result(), strict=True):
                         if isinstance(result, ParsedFile):
@@ -137,4 +139,4 @@ def _parse_parallel(
     return results
 
 
-__all__ = ["PARALLEL_THRESHOLD", "available_cpus", "load_files", "workers_for"]
+__all__ = ["load_files", "workers_for"]
