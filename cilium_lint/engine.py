@@ -116,8 +116,8 @@ def build_tree(
     cache: ParseCache | None = None,
     jobs: int | None = None,
 ) -> tuple[Tree, list[SkippedPath]]:
-    """Discover and parse the tree (through ``cache`` when given; in ``jobs`` processes, chosen
-    from the tree's size when None) and index it."""
+    """Discover and parse the tree (through ``cache`` when given; in ``jobs`` processes, this
+    one included, when more than one) and index it."""
     exclude = _relative_patterns(config.exclude, base, cwd)
     found, skipped = discover(paths, cwd, exclude)
     builder = TreeBuilder(cwd, config.max_file_size)
@@ -342,7 +342,7 @@ def lint(
     jobs: int | None = None,
 ) -> Report:
     """Lint ``paths``. ``cache_dir``: keep parsed files there (None: no cache); ``jobs``: parse
-    in that many processes (None: chosen from the tree's size, 1: in this one)."""
+    in that many processes, this one included (None or 1: only in this one)."""
     rules = active_rules(registry, config, selection)
     for rule in rules:
         _params(rule, config)  # a bad rule setting is a config error before any work
