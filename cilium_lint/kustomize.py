@@ -593,14 +593,22 @@ def _get(data: Any, steps: list[str]) -> tuple[bool, Any]:
     return True, node
 
 
-def _put(data: Any, steps: list[str], value: Any, replace: bool) -> Path | None:
+def _parent(data: Any, steps: list[str]) -> tuple[Any, Path, str] | None:
+    """The container a JSON-pointer operation acts on, its path, and the last step."""
     if not steps:
         return None
     found, parent = _get(data, steps[:-1])
     if not found:
         return None
-    last = steps[-1]
     prefix = tuple(int(s) if isinstance(p, list) else s for s, p in _walk(data, steps[:-1]))
+    return parent, prefix, steps[-1]
+
+
+def _put(data: Any, steps: list[str], value: Any, replace: bool) -> Path | None:
+    target = _parent(data, steps)
+    if target is None:
+        return None
+    parent, prefix, last = target
     if isinstance(parent, dict):
         if replace and last not in parent:
             return None
@@ -621,13 +629,10 @@ def _put(data: Any, steps: list[str], value: Any, replace: bool) -> Path | None:
 
 
 def _remove(data: Any, steps: list[str]) -> Path | None:
-    if not steps:
+    target = _parent(data, steps)
+    if target is None:
         return None
-    found, parent = _get(data, steps[:-1])
-    if not found:
-        return None
-    last = steps[-1]
-    prefix = tuple(int(s) if isinstance(p, list) else s for s, p in _walk(data, steps[:-1]))
+    parent, prefix, last = target
     if isinstance(parent, dict) and last in parent:
         del parent[last]
         return (*prefix, last)

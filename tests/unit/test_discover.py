@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from fifo_guard import finishes
 
 from cilium_lint import discover as discover_module
 from cilium_lint.discover import FoundFile, SkippedPath, discover, display_path, is_yaml_name
@@ -30,30 +29,6 @@ def run(
 ) -> tuple[list[str], dict[str, str]]:
     found, skipped = discover(list(roots), cwd, exclude)
     return [f.display for f in found], {s.display: s.reason for s in skipped}
-
-
-def finishes(call: Callable[[], T], fifos: Iterable[Path] = (), seconds: float = 10) -> T:
-    """``call()``'s result; fails (instead of hanging) if it blocks on opening a FIFO."""
-    result: list[T] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(call())
-        except BaseException as exc:  # re-raised in the test thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        for fifo in fifos:  # release a reader blocked in open() so the thread can end
-            with contextlib.suppress(OSError):
-                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        pytest.fail(f"blocked for more than {seconds}s (a FIFO was opened?)")
-    if errors:
-        raise errors[0]
-    return result[0]
 
 
 def test_yaml_and_yml_are_found_in_sorted_order(tmp_path: Path) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import threading
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from fifo_guard import finishes
 
 from cilium_lint import readfile
 from cilium_lint.discover import FoundFile, discover
@@ -20,30 +18,6 @@ from cilium_lint.sourcemap import Span
 
 T = TypeVar("T")
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
-
-
-def finishes(call: Callable[[], T], fifos: Iterable[Path] = (), seconds: float = 10) -> T:
-    """``call()``'s result; fails (instead of hanging) if it blocks on opening a FIFO."""
-    result: list[T] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(call())
-        except BaseException as exc:  # re-raised in the test thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        for fifo in fifos:  # release a reader blocked in open() so the thread can end
-            with contextlib.suppress(OSError):
-                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        pytest.fail(f"blocked for more than {seconds}s (a FIFO was opened?)")
-    if errors:
-        raise errors[0]
-    return result[0]
 
 
 def found(path: Path, display: str = "f.yaml") -> FoundFile:
