@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from fifo_guard import finishes
@@ -13,7 +13,6 @@ from fifo_guard import finishes
 from cilium_lint import discover as discover_module
 from cilium_lint.discover import FoundFile, SkippedPath, discover, display_path, is_yaml_name
 
-T = TypeVar("T")
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 
 

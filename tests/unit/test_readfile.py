@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from fifo_guard import finishes
@@ -16,7 +16,6 @@ from cilium_lint.document import ParsedFile
 from cilium_lint.readfile import DEFAULT_MAX_BYTES, decode_text, load_file, read_bytes
 from cilium_lint.sourcemap import Span
 
-T = TypeVar("T")
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 
 
