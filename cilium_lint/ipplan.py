@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from cilium_lint.cilium.cluster import release_for
+from cilium_lint.lbipam import sharing
 from cilium_lint.lbipam.pools import IPAddress, IPNetwork, Pool
 from cilium_lint.lbipam.requests import LoadBalancerRequest
 
@@ -28,7 +29,7 @@ NEXT_FREE = 5  # how many free addresses a pool lists
 
 # Marks on an entry.
 SHARED = "shared"  # several objects, one sharing key: LB-IPAM may share it (CL204 has the details)
-DUPLICATE = "duplicate"  # several objects without a common sharing key: one of them stays pending
+DUPLICATE = "duplicate"  # several objects LB-IPAM will not share it between: one stays pending
 RESERVED = "reserved"  # first/last address of a cidr block with allowFirstLastIPs: "No"
 DISABLED = "disabled-pool"  # only in a disabled pool
 NOT_IN_TREE_POOL = "not-in-tree-pool"  # in the policy pool, but no enabled tree pool serves it
@@ -193,7 +194,7 @@ def _same_cluster(a: str | None, b: str | None) -> bool:
 
 
 def _sharing_marks(
-    requests: list[tuple[LoadBalancerRequest, str | None]],
+    requests: list[tuple[LoadBalancerRequest, str | None]], protocols: bool
 ) -> dict[int, str]:
     """``id(request)`` -> SHARED or DUPLICATE, for IPs several objects ask for."""
     groups: dict[tuple[str | None, IPAddress], list[LoadBalancerRequest]] = defaultdict(list)
@@ -204,9 +205,13 @@ def _sharing_marks(
     for group in groups.values():
         if len({r.owner for r in group}) < 2:
             continue
-        keys = {r.sharing_key for r in group}
-        mark = SHARED if len(keys) == 1 and None not in keys else DUPLICATE
-        marks.update((id(r), mark) for r in group)
+        clash = any(
+            sharing.conflict(a, b, protocols=protocols) is not None
+            for i, b in enumerate(group)
+            for a in group[:i]
+            if a.owner != b.owner
+        )
+        marks.update((id(r), DUPLICATE if clash else SHARED) for r in group)
     return marks
 
 
@@ -238,7 +243,7 @@ def _network_intervals(network: IPNetwork) -> list[Interval]:
 
 def build_plan(facts: Facts) -> AddressPlan:
     requests = [(r, _cluster(facts, r.location.path)) for r in facts.requests]
-    sharing = _sharing_marks(requests)
+    shared = _sharing_marks(requests, sharing.protocol_aware(facts.cilium))
     shapes = [_shape(pool, _cluster(facts, pool.obj.doc.path)) for pool in facts.pools]
     policy = list(facts.policy_pools)
 
@@ -251,14 +256,14 @@ def build_plan(facts: Facts) -> AddressPlan:
     pools: list[PlanPool] = []
     placed: set[int] = set()
     for shape in shapes:
-        pools.append(_tree_pool(shape, requests, sharing, placed, in_policy if policy else None))
+        pools.append(_tree_pool(shape, requests, shared, placed, in_policy if policy else None))
     for network in policy:
-        pools.append(_policy_pool(network, shapes, requests, sharing, placed, served))
+        pools.append(_policy_pool(network, shapes, requests, shared, placed, served))
     unpooled = []
     for request, _ in requests:
         if id(request) in placed:
             continue
-        marks = [sharing.get(id(request), "")]
+        marks = [shared.get(id(request), "")]
         if request.ip is None:
             marks.append(UNRESOLVED if request.unresolved else INVALID)
         unpooled.append(_entry(request, (m for m in marks if m)))

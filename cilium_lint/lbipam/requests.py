@@ -28,6 +28,9 @@ ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
 
+Port = tuple[int, str]  # number, L4 protocol
+
+
 @dataclass(frozen=True, slots=True)
 class LoadBalancerRequest:
     text: str  # the entry as written
@@ -39,7 +42,7 @@ class LoadBalancerRequest:
     namespace: str | None
     sharing_key: str | None
     cross_namespace: frozenset[str]
-    ports: frozenset[int] | None  # None: not known from the tree
+    ports: frozenset[Port] | None  # None: not known from the tree
     traffic_policy: str
     # The labels of the Service LB-IPAM will see, for pool selectors; None: not known here
     # (chart values, operator templates), and selector rules then skip the request.
@@ -77,16 +80,23 @@ def _annotation(annotations: Any, keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def _ports(ports: Any) -> frozenset[int] | None:
+def _ports(ports: Any) -> frozenset[Port] | None:
+    """(port, L4 protocol) pairs of a Service's ports, a chart's ports or a Gateway's listeners."""
     items = ports.values() if isinstance(ports, dict) else ports
     if not isinstance(items, list) and not isinstance(ports, dict):
         return None
     found = {
-        item["port"]
+        (item["port"], _l4(item.get("protocol")))
         for item in items
         if isinstance(item, dict) and isinstance(item.get("port"), int)
     }
     return frozenset(found) if found else None
+
+
+def _l4(protocol: Any) -> str:
+    # Services default to TCP; Gateway listener protocols (HTTP, HTTPS, TLS, GRPC) run on TCP.
+    text = str(protocol).upper() if isinstance(protocol, str) else "TCP"
+    return text if text in ("UDP", "SCTP") else "TCP"
 
 
 def _pointer(path: Path) -> str:
@@ -104,7 +114,7 @@ class _Asker:
     annotations_path: Path | None
     load_balancer_ip: Any
     lb_ip_path: Path | None
-    ports: frozenset[int] | None
+    ports: frozenset[Port] | None
     traffic_policy: str
     labels: Mapping[str, str] | None = None
     service_name: str | None = None

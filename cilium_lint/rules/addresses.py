@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from cilium_lint.lbipam import sharing
 from cilium_lint.lbipam.pools import IPAddress, Pool, PoolBlock
 from cilium_lint.lbipam.requests import LoadBalancerRequest
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
@@ -182,32 +183,6 @@ class OutsideTreePools:
         return f"is outside every CiliumLoadBalancerIPPool block ({listed})", ()
 
 
-def _allows(request: LoadBalancerRequest, namespace: str | None) -> bool:
-    return "*" in request.cross_namespace or (namespace or "") in request.cross_namespace
-
-
-def _sharing_conflict(first: LoadBalancerRequest, later: LoadBalancerRequest) -> str | None:
-    """Why LB-IPAM would refuse to give both the same IP, or None if it would share it."""
-    if not later.sharing_key or later.sharing_key != first.sharing_key:
-        return "without a common lbipam.cilium.io/sharing-key"
-    if first.namespace != later.namespace and not (
-        _allows(first, later.namespace) and _allows(later, first.namespace)
-    ):
-        return (
-            f"from another namespace ({first.namespace} and {later.namespace}) without "
-            "lbipam.cilium.io/sharing-cross-namespace allowing it on both sides"
-        )
-    if first.ports is not None and later.ports is not None and first.ports & later.ports:
-        ports = ", ".join(str(p) for p in sorted(first.ports & later.ports))
-        return f"with a sharing key but the same port ({ports})"
-    if first.traffic_policy != later.traffic_policy:
-        return (
-            f"with a sharing key but a different externalTrafficPolicy "
-            f"({first.traffic_policy} and {later.traffic_policy})"
-        )
-    return None
-
-
 class DuplicateAddress:
     params = NoParams
     meta = RuleMeta(
@@ -218,8 +193,10 @@ class DuplicateAddress:
             "LB-IPAM gives a requested IP to one Service; the other stays pending "
             "(`already_allocated`). Sharing is legal only when both Services carry the same "
             "`lbipam.cilium.io/sharing-key`, live in one namespace (or both allow each other "
-            "with `lbipam.cilium.io/sharing-cross-namespace`), use no port number in common "
-            "(TCP and UDP 53 collide) and have the same externalTrafficPolicy."
+            "with `lbipam.cilium.io/sharing-cross-namespace`), use no port in common and have "
+            "the same externalTrafficPolicy. From Cilium 1.19 a port is a number and a "
+            "protocol, so TCP/53 and UDP/53 share; before, only the number counted "
+            "(cilium/cilium #34691, #40642)."
         ),
         fix=(
             "Give one of the two a free address (`cilium-lint ips` lists them), or make the "
@@ -237,6 +214,7 @@ class DuplicateAddress:
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        protocols = sharing.protocol_aware(facts.cilium)
         by_ip: dict[IPAddress, list[LoadBalancerRequest]] = defaultdict(list)
         for request in _checked(facts):
             assert request.ip is not None
@@ -246,7 +224,7 @@ class DuplicateAddress:
                 for first in group[:index]:
                     if first.owner == later.owner:
                         continue
-                    conflict = _sharing_conflict(first, later)
+                    conflict = sharing.conflict(first, later, protocols=protocols)
                     if conflict is None:
                         continue
                     yield Hit(
