@@ -250,7 +250,12 @@ def apply_suppressions(
             (
                 s
                 for s in suppressions
-                if s.covers(finding.rule_id, finding.location, finding.identity)
+                if s.covers(
+                    finding.rule_id,
+                    finding.location,
+                    finding.identity,
+                    [r.location for r in finding.related],
+                )
             ),
             None,
         )

@@ -34,19 +34,37 @@ class Suppression:
     owner: str | None = None
     used: set[str] = field(default_factory=set)
 
-    def covers(self, rule_id: str, location: Location, identity: str) -> bool:
+    def covers(
+        self, rule_id: str, location: Location, identity: str, related: Iterable[Location] = ()
+    ) -> bool:
+        """Whether this suppression silences a finding.
+
+        A comment covers a finding reported on its line, or whose value was carried there (a
+        ``${VAR}`` use, the other side of a duplicate: ``related``). An annotation covers
+        every finding about its object, wherever the finding points (a values file the release
+        pulls in, a variable's definition), and findings whose other side is that object.
+        """
         if rule_id not in self.rule_ids:
             return False
+        places = (location, *related)
         if self.owner is not None:
-            if identity.startswith(self.owner + "#") or identity == self.owner:
+            if _same_object(self.owner, identity.split("#", 1)[0]):
                 return True
             span = self.span
-            return (
-                span is not None
-                and location.path == self.location.path
-                and span.line <= location.span.line <= span.end_line
+            return span is not None and any(
+                p.path == self.location.path and span.line <= p.span.line <= span.end_line
+                for p in places
             )
-        return location.path == self.location.path and location.span.line in self.lines
+        return any(p.path == self.location.path and p.span.line in self.lines for p in places)
+
+
+def _same_object(owner: str, other: str) -> bool:
+    """``Kind/namespace/name`` or ``Kind/name``; a namespace only one side knows still matches
+    (kustomize or Flux may set it after the annotation's file was written)."""
+    mine, theirs = owner.split("/"), other.split("/")
+    if mine[0] != theirs[0] or mine[-1] != theirs[-1]:
+        return False
+    return len(mine) < 3 or len(theirs) < 3 or mine[1] == theirs[1]
 
 
 @dataclass(frozen=True)

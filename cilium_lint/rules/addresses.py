@@ -24,7 +24,7 @@ def _checked(facts: Facts) -> list[LoadBalancerRequest]:
 
 
 def _identity(request: LoadBalancerRequest) -> str:
-    return f"{request.owner}{request.pointer}#{request.text}"
+    return f"{request.owner}#{request.pointer}#{request.text}"
 
 
 def _describe(request: LoadBalancerRequest) -> str:

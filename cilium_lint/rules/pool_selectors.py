@@ -128,6 +128,6 @@ class PoolSelectorMismatch:
             f"{needs}), so LB-IPAM leaves it pending; expected labels the selector matches or "
             "an IP from a pool that selects it",
             request.location,
-            f"{request.owner}{request.pointer}#{request.text}",
+            f"{request.owner}#{request.pointer}#{request.text}",
             related,
         )
