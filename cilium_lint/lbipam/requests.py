@@ -24,6 +24,9 @@ CROSS_NAMESPACE_KEYS = (
 CILIUM_CLASSES = frozenset(
     {"io.cilium/l2-announcer", "io.cilium/bgp-control-plane", "io.cilium/node"}
 )
+# Charts whose services default to another type than LoadBalancer: without `type:` their
+# annotations ask for nothing (bjw-s app-template services are ClusterIP unless told otherwise).
+CHART_SERVICE_TYPES = {"app-template": "ClusterIP"}
 ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -250,7 +253,13 @@ def _gateway(obj: KObject, envoy_classes: set[str]) -> Iterator[LoadBalancerRequ
 
 
 def _service_like(
-    data: Any, path: Path, parent: Any, owner: str, source: str, namespace: str | None
+    data: Any,
+    path: Path,
+    parent: Any,
+    owner: str,
+    source: str,
+    namespace: str | None,
+    default_type: str | None = None,
 ) -> Iterator[_Asker]:
     """Mappings anywhere in ``data`` that carry IP annotations or a ``loadBalancerIP``.
 
@@ -277,7 +286,7 @@ def _service_like(
             if here and here[-1] == "metadata" and isinstance(above, dict):
                 sibling = above.get("spec")
                 spec = sibling if isinstance(sibling, dict) else node
-            kind = spec.get("type")
+            kind = spec.get("type", default_type)
             if (kind is None or kind == "LoadBalancer") and _is_cilium_class(
                 spec.get("loadBalancerClass")
             ):
@@ -314,7 +323,10 @@ def requests(tree: Tree, releases: list[Release]) -> list[LoadBalancerRequest]:
         owner = release.obj.ref
         namespace = release.namespace
         values = release.values
-        for asker in _service_like(values.data, (), None, owner, "HelmRelease values", namespace):
+        default_type = CHART_SERVICE_TYPES.get(release.chart or "")
+        for asker in _service_like(
+            values.data, (), None, owner, "HelmRelease values", namespace, default_type
+        ):
             found.extend(_requests(asker, values.locate))
     for obj in tree.objects:
         if obj.kind in _NOT_WALKED or obj.doc.encrypted:
