@@ -87,6 +87,11 @@ def active_rules(registry: Registry, config: Config, cli: Selection) -> list[Rul
     ignore = [*config.ignore, *cli.ignore]
     chosen = registry.matching(select) if select else set(registry.rules)
     chosen -= registry.matching(ignore)
+    if not chosen:
+        # A run that checks nothing would report "All checks passed": refuse it instead.
+        raise ConfigError(
+            f"select {select or ['(all)']} and ignore {ignore} leave no rule to run"
+        )
     return [registry.rules[rid] for rid in sorted(chosen)]
 
 

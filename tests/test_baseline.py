@@ -66,3 +66,9 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
     assert "not a cilium-lint baseline" in result.stderr
     missing = _run(tree, "--baseline", "absent.json")
     assert missing.returncode == 2 and "cannot read the baseline" in missing.stderr
+
+
+def test_a_selection_that_leaves_no_rule_is_a_usage_error(tmp_path: Path) -> None:
+    result = _run(CASE, "--select", "CL204", "--ignore", "CL2")
+    assert result.returncode == 2
+    assert "leave no rule to run" in result.stderr
