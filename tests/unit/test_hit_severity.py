@@ -37,3 +37,16 @@ def test_unknown_key_without_a_near_miss_is_only_a_note() -> None:
     by_key = {f.message.split(" ", 1)[0]: f.severity for f in run_case(case).findings}
     assert by_key["l2Announcements"] is Severity.WARNING
     assert by_key["disableEnvoyVersionCheck"] is Severity.NOTE
+
+
+def test_rule_texts_cite_public_sources_not_internal_tags() -> None:
+    from cilium_lint.rules.api import public_citations
+
+    text = public_citations("splits on commas (cilium-facts §6 [S6][S15] PR #48868).")
+    assert text == (
+        "splits on commas (sources: cilium-operator LB-IPAM code; "
+        "cilium/cilium issues and pull requests; PR #48868)."
+    )
+    for rule in load_registry().rules.values():
+        for part in (rule.meta.summary, rule.meta.rationale, rule.meta.fix):
+            assert "cilium-facts" not in part and "fact sheet" not in part, rule.meta.id
