@@ -319,4 +319,46 @@ def load_config(explicit: Path | None, start: Path) -> LoadedConfig:
         draft = LoadedConfig(Config.model_validate({}), path, document, text)
         lines = [_describe(dict(e), draft) for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
-    return LoadedConfig(config, path, document, text)
+    loaded = LoadedConfig(config, path, document, text)
+    _check_policy_keys(user, loaded)
+    return loaded
+
+
+def _check_policy_keys(user: dict[str, Any], loaded: LoadedConfig) -> None:
+    """A misspelt key in the expected values would be enforced as "unset" against the user's
+    tree, blaming their values file for a typo in the policy: refuse it here instead.
+
+    Only keys with a near miss among the chart's keys are refused; the chart's schema omits
+    keys that values.yaml only documents in comments, and those must stay enforceable.
+    """
+    from cilium_lint.cilium.chart_facts import facts_for, suggest
+
+    cilium = user.get("cilium")
+    values = cilium.get("values") if isinstance(cilium, dict) else None
+    if not isinstance(values, dict):
+        return
+    chart = facts_for(None)
+    problems: list[str] = []
+
+    def walk(node: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        known = chart.children(prefix)
+        for key, value in node.items():
+            path = (*prefix, str(key))
+            if known is None:
+                return  # an open map: any key goes
+            if str(key) in known:
+                if isinstance(value, dict):
+                    walk(value, path)
+                continue
+            guess = suggest(str(key), known)
+            if guess is not None:
+                where = loaded.where(("cilium", "values", *path), at_key=True)
+                dotted = ".".join(path)
+                problems.append(
+                    f"{where}: config key 'cilium.values.{dotted}': not a key of the Cilium "
+                    f"chart; did you mean {'.'.join((*prefix, guess))}?"
+                )
+
+    walk(values, ())
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -10,6 +10,7 @@ contain dots (``("nodeSelector", "kubernetes.io/os")``).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -334,3 +335,12 @@ def key_versions(path: KeyPath) -> tuple[str, ...]:
             return ()
         node = child
     return tuple(v for v, kind in zip(data.versions, node.kinds, strict=True) if kind is not None)
+
+
+def suggest(name: str, siblings: frozenset[str]) -> str | None:
+    """The sibling the user probably meant: same name ignoring case, else a close match."""
+    by_lower = {s.lower(): s for s in sorted(siblings)}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
+    return by_lower[close[0]] if close else None

@@ -9,7 +9,6 @@ refuse. That table cites the fact sheet.
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel
 
-from cilium_lint.cilium.chart_facts import KeyPath, key_versions
+from cilium_lint.cilium.chart_facts import KeyPath, key_versions, suggest
 from cilium_lint.cilium.effective import ValuesView, Version, release_views, substituted
 from cilium_lint.cilium.expect import show
 from cilium_lint.rules.api import Hit, NoParams, Related, Rule, RuleMeta, Severity
@@ -323,15 +322,6 @@ class ValueType:
                 continue
             if isinstance(value, dict):
                 yield from self._mismatches(view, value, path, claimed)
-
-
-def suggest(name: str, siblings: frozenset[str]) -> str | None:
-    """The sibling the user probably meant: same name ignoring case, else a close match."""
-    by_lower = {s.lower(): s for s in sorted(siblings)}
-    if name.lower() in by_lower:
-        return by_lower[name.lower()]
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
-    return by_lower[close[0]] if close else None
 
 
 class UnknownKey:

@@ -107,3 +107,23 @@ def test_errors_name_file_line_and_key(
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the configuration"):
         load_config(tmp_path / "absent.yaml", tmp_path)
+
+
+def test_a_misspelt_policy_key_is_refused_with_a_suggestion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "c.yaml"
+    path.write_text("cilium:\n  values:\n    loadBalancer:\n      mdoe: snat\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, tmp_path)
+    assert "c.yaml:4:7: config key 'cilium.values.loadBalancer.mdoe'" in str(info.value)
+    assert "did you mean loadBalancer.mode?" in str(info.value)
+
+
+def test_policy_keys_without_a_near_miss_stay_enforceable(tmp_path: Path) -> None:
+    # values.yaml documents some keys only in comments, so the chart's schema lacks them.
+    path = tmp_path / "c.yaml"
+    path.write_text("cilium:\n  values:\n    disableEnvoyVersionCheck: true\n")
+    values = load_config(path, tmp_path).config.cilium.values
+    assert values["disableEnvoyVersionCheck"] is True
