@@ -314,6 +314,8 @@ class GraphBuilder:
         # The static pass (no variables): each entry object resolved, and what candidates reach.
         self._static: dict[int, FluxKustomization] = {}
         self._reach: dict[int, set[int]] = {}
+        # Per scope (by identity): its folder and the files its roots apply statically.
+        self._claims: dict[int, tuple[str | None, set[str]]] = {}
 
     def _source_urls(self) -> dict[tuple[str, str], str]:
         urls: dict[tuple[str, str], str] = {}
@@ -398,34 +400,59 @@ class GraphBuilder:
 
     # --- clusters -----------------------------------------------------------------------------
 
-    def _scope(self, name: str | None, folder: str | None, roots: list[Document]) -> Scope:
-        scope = Scope(name=name, folder=folder)
+    def _scopes(self, plans: list[tuple[str | None, str | None, list[Document]]]) -> list[Scope]:
+        """One scope per (name, folder, roots). What each cluster holds (its folder, what its
+        roots build statically) is known before any is walked, so that a variable source is
+        looked up in its own cluster and never taken from another one."""
+        scopes = [Scope(name=name, folder=folder) for name, folder, _ in plans]
+        for scope, (_, _, roots) in zip(scopes, plans, strict=True):
+            self._claims[id(scope)] = (scope.folder, self._static_reach(roots))
+        for scope, (_, _, roots) in zip(scopes, plans, strict=True):
+            for doc in roots:
+                scope.roots.append(FluxKustomization(doc, doc))
+                self._add_file(scope, doc.path)
+            seen: set[int] = set()
+            for node in list(scope.roots):
+                self._walk(scope, node, seen)
+        return scopes
+
+    def _static_reach(self, roots: list[Document]) -> set[str]:
+        """Display paths of the files ``roots`` apply, as built before any substitution."""
+        found = {doc.path for doc in roots}
         for doc in roots:
-            scope.roots.append(FluxKustomization(doc, doc))
-            self._add_file(scope, doc.path)
-        seen: set[int] = set()
-        for node in list(scope.roots):
-            self._walk(scope, node, seen)
-        return scope
+            for key in self._reach.get(id(doc), {id(doc)}):
+                node = self._static.get(key)
+                if node is not None and node.build is not None:
+                    found |= node.build.files
+        return found
+
+    def _holds(self, claim: tuple[str | None, set[str]], display: str) -> bool:
+        """Whether a file belongs to a cluster: applied by its roots, or below its folder."""
+        folder, files = claim
+        return display in files or (
+            folder is not None and _inside(self.files.absolute(display), folder)
+        )
 
     def _configured(self, roots: list[Document]) -> list[Scope]:
         """One scope per configured cluster: the roots below its folder, or (without any) every
         file below it."""
-        scopes: list[Scope] = []
+        plans: list[tuple[str | None, str | None, list[Document]]] = []
         claimed: set[int] = set()
         for name, folder in self.clusters:
             mine = [d for d in roots if _inside(self.files.absolute(d.path), folder)]
             claimed |= {id(d) for d in mine}
-            scope = self._scope(name, folder, mine)
-            if not mine:
-                for display in sorted(self.tree.files):
-                    absolute = self.files.absolute(display)
-                    if _inside(absolute, folder) and display not in self.tree.data_files:
-                        self._add_file(scope, display)
-            scopes.append(scope)
+            plans.append((name, folder, mine))
         rest = [d for d in roots if id(d) not in claimed]
         if rest:
-            scopes.append(self._scope("other", None, rest))
+            plans.append(("other", None, rest))
+        scopes = self._scopes(plans)
+        for scope, (_, below, mine) in zip(scopes, plans, strict=True):
+            if mine or below is None:
+                continue
+            for display in sorted(self.tree.files):
+                absolute = self.files.absolute(display)
+                if _inside(absolute, below) and display not in self.tree.data_files:
+                    self._add_file(scope, display)
         return scopes
 
     def _automatic(self, roots: list[Document]) -> list[Scope]:
@@ -447,10 +474,10 @@ class GraphBuilder:
                 index[folder] = len(groups)
                 groups.append((folder, list(by_folder[folder])))
         if len(groups) <= 1:
-            return [self._scope(None, groups[0][0] if groups else None, roots)]
+            return self._scopes([(None, groups[0][0] if groups else None, roots)])
         runs = [self._runs_ipam(members) for _, members in groups]
         if sum(runs) <= 1:
-            return [self._scope(None, None, roots)]
+            return self._scopes([(None, None, roots)])
         clusters = [
             (folder, list(members))
             for (folder, members), run in zip(groups, runs, strict=True)
@@ -462,10 +489,12 @@ class GraphBuilder:
             best = max(range(len(clusters)), key=lambda i: _shared(folder, clusters[i][0]))
             clusters[best][1].extend(members)
         names = _cluster_names([self.files.display_of(folder) for folder, _ in clusters])
-        return [
-            self._scope(name, folder, members)
-            for name, (folder, members) in zip(names, clusters, strict=True)
-        ]
+        return self._scopes(
+            [
+                (name, folder, members)
+                for name, (folder, members) in zip(names, clusters, strict=True)
+            ]
+        )
 
     def _runs_ipam(self, roots: list[Document]) -> bool:
         """Whether what ``roots`` apply (as built, before substitution) runs an LB IPAM."""
@@ -528,7 +557,11 @@ class GraphBuilder:
         if namespace is not None:
             where = node.document.locate(("spec", "targetNamespace"))
             docs = [set_namespace(d, namespace, where) for d in docs]
-        node.variables = variables_of(node.document, node.label, self._find_source)
+        node.variables = variables_of(
+            node.document,
+            node.label,
+            lambda kind, name, ns: self._find_source(scope, kind, name, ns),
+        )
         literal = None
         if node.parent is not None:
             literal = (
@@ -544,16 +577,28 @@ class GraphBuilder:
             if key not in scope.sources:
                 scope.sources[key] = substituter.source(source, namespace)
 
-    def _find_source(self, kind: str, name: str, namespace: str | None) -> ConfigSource | None:
-        """A ``substituteFrom`` source: one applied by the tree's Flux Kustomizations first.
+    def _find_source(
+        self, scope: Scope, kind: str, name: str, namespace: str | None
+    ) -> ConfigSource | None:
+        """A ``substituteFrom`` source of a Kustomization of ``scope``: first one that cluster
+        applies, then one in its folder, then one no other cluster holds (a shared or
+        unreferenced file); never one of another cluster (each cluster has its own settings
+        under the same name).
 
         Flux reads it from the Kustomization's namespace; when the tree has it only in another
         one (typically a cluster-settings ConfigMap copied into each namespace by a component
         this tree does not show), that one is taken rather than calling its values unknown."""
-        named = [s for s in self.tree.sources if s.kind == kind and s.name == name]
+        named = [
+            s
+            for s in self.tree.sources
+            if s.kind == kind and s.name == name and not self._elsewhere(scope, s.location.path)
+        ]
         found = [s for s in named if namespace is None or s.namespace in (None, namespace)]
         found = found or named
+        folder, applied = self._claims.get(id(scope), (scope.folder, set()))
         for preferred in (
+            [s for s in found if s.location.path in applied],
+            [s for s in found if self._holds((folder, set()), s.location.path)],
             [s for s in found if s.location.path in self.static_files],
             [s for s in found if not is_archived(s.location.path)],
             found,
@@ -561,6 +606,15 @@ class GraphBuilder:
             if preferred:
                 return preferred[-1]
         return None
+
+    def _elsewhere(self, scope: Scope, display: str) -> bool:
+        """The file belongs to another cluster and not to ``scope``."""
+        mine = self._claims.get(id(scope), (scope.folder, set()))
+        if self._holds(mine, display):
+            return False
+        return any(
+            self._holds(claim, display) for key, claim in self._claims.items() if key != id(scope)
+        )
 
     def _add_build(self, scope: Scope, build: FolderBuild) -> None:
         for doc in build.documents:
