@@ -8,7 +8,7 @@ results come back in the order of ``found``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cilium_lint.cache import ParseCache, pack, unpack
 from cilium_lint.discover import FoundFile
@@ -117,26 +117,46 @@ def _parse_parallel(
     chunks = [theirs[i : i + CHUNK] for i in range(0, len(theirs), CHUNK)]
     results: list[ParsedFile] = []
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-            futures = [pool.submit(_load_chunk, chunk, max_bytes) for chunk in chunks]
-            try:
-                results += [load_file(item, max_bytes) for item in mine]
-                for chunk, future in zip(chunks, futures, strict=True):
-                    for item, result in zip(chunk, future.result(), strict=True):
-                        if isinstance(result, ParsedFile):
-                            results.append(result)
-                            continue
-                        parsed = unpack(result, item.display)
-                        # Never expected; parse here rather than lose the file.
-                        results.append(parsed or load_file(item, max_bytes))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-    except (BrokenProcessPool, OSError, PicklingError, ImportError, NotImplementedError):
-        # No processes here (a sandbox without semaphores, a worker killed): parse in this one.
-        return None
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=_context(), initializer=_ignore_interrupts
+        )
+    except (OSError, ImportError, NotImplementedError):
+        return None  # no processes here (a sandbox without semaphores)
+    try:
+        futures = [pool.submit(_load_chunk, chunk, max_bytes) for chunk in chunks]
+        results += [load_file(item, max_bytes) for item in mine]
+        for chunk, future in zip(chunks, futures, strict=True):
+            for item, result in zip(chunk, future.result(), strict=True):
+                if isinstance(result, ParsedFile):
+                    results.append(result)
+                    continue
+                parsed = unpack(result, item.display)
+                # Never expected; parse here rather than lose the file.
+                results.append(parsed or load_file(item, max_bytes))
+    except (BrokenProcessPool, OSError, PicklingError):
+        _stop(pool)
+        return None  # a worker died or could not send its result: parse in this process
+    except BaseException:
+        # Ctrl-C or an error here: never wait for workers that may be blocked on a full pipe.
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return results
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; a terminal sends SIGINT to the
+    whole process group, and a worker dying mid-send would leave the parent waiting."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: Any) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
+    # ProcessPoolExecutor has no public way to stop running workers before Python 3.14.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
 
 
 __all__ = ["load_files", "workers_for"]
