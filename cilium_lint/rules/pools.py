@@ -162,13 +162,13 @@ class PoolAllowFirstLast:
             value = spec["allowFirstLastIPs"]
             if value in ("Yes", "No") and isinstance(value, str):
                 continue
-            kind = (
-                "unquoted, so YAML reads a boolean"
-                if isinstance(value, bool)
-                else "not in the enum"
-            )
+            if isinstance(value, bool):
+                shown = "Yes" if value else "No"
+                kind = f"unquoted, so YAML reads the boolean {show(value)}"
+            else:
+                shown, kind = show(value), "not in the enum"
             yield Hit(
-                f"pool {obj.name} has allowFirstLastIPs: {show(value)} ({kind}), which the "
+                f"pool {obj.name} has allowFirstLastIPs: {shown} ({kind}), which the "
                 'CRD refuses; expected the string "Yes" or "No" (quoted)',
                 obj.locate("spec", "allowFirstLastIPs"),
                 f"{obj.ref}#/spec/allowFirstLastIPs",
