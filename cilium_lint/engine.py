@@ -89,9 +89,7 @@ def active_rules(registry: Registry, config: Config, cli: Selection) -> list[Rul
     chosen -= registry.matching(ignore)
     if not chosen:
         # A run that checks nothing would report "All checks passed": refuse it instead.
-        raise ConfigError(
-            f"select {select or ['(all)']} and ignore {ignore} leave no rule to run"
-        )
+        raise ConfigError(f"select {select or ['(all)']} and ignore {ignore} leave no rule to run")
     return [registry.rules[rid] for rid in sorted(chosen)]
 
 
@@ -176,12 +174,15 @@ def scope_facts(
         facts = gather(graph.restrict(tree, scope), scope_config)
         facts.graph = graph.only(scope) if scope is not None else graph
         facts.claimed_value_keys = claimed
-        if scope is not None and not runs_cilium_lb_ipam(scope, facts, len(scopes) > 1):
-            facts.requests = []  # MetalLB's, or no Cilium here: not Cilium LB-IPAM's business
         facts.bootstrap = [
             b for b in bootstrap if graph.nearest_scope(b.release.obj.doc.path) in (None, scope)
         ]
         result.append((name, facts, scope_config))
+    with_cilium = [bool(facts.cilium or facts.bootstrap) for _, facts, _ in result]
+    for index, (scope, (_, facts, _)) in enumerate(zip(scopes, result, strict=True)):
+        elsewhere = any(has for i, has in enumerate(with_cilium) if i != index)
+        if scope is not None and not runs_cilium_lb_ipam(scope, facts, elsewhere):
+            facts.requests = []  # MetalLB's, or no Cilium here: not Cilium LB-IPAM's business
     return result
 
 

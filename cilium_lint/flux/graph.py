@@ -878,10 +878,12 @@ __all__ = [
 ]
 
 
-def runs_cilium_lb_ipam(scope: Scope, facts: Facts, several: bool) -> bool:
-    """Whether Cilium LB-IPAM serves this cluster's LoadBalancer IPs. A cluster on MetalLB
-    without Cilium does not; among several clusters, neither does one without a Cilium
-    release (with one cluster, the tree may just not hold the release)."""
-    if facts.cilium:
+def runs_cilium_lb_ipam(scope: Scope, facts: Facts, cilium_elsewhere: bool) -> bool:
+    """Whether Cilium LB-IPAM serves this cluster's LoadBalancer IPs. A cluster with a Cilium
+    release (or bootstrap copy) does. One without does not when it runs MetalLB, or when
+    another cluster has the Cilium release (Cilium is that one's CNI, not this one's); when
+    no cluster has one, the tree may just not hold the release (a partial tree), so the IPs
+    are checked as for a Cilium cluster."""
+    if facts.cilium or facts.bootstrap:
         return True
-    return "metallb" not in providers(scope) and not several
+    return "metallb" not in providers(scope) and not cilium_elsewhere
