@@ -133,6 +133,7 @@ class _PoolShape:
     spans: dict[int, list[Interval]]  # every address of its blocks
     servable: dict[int, list[Interval]]  # minus reserved addresses; empty when disabled
     reserved: frozenset[IPAddress]
+    unknown: bool = False  # serving, with a block whose range is not known here
 
     def holds(self, ip: IPAddress) -> bool:
         return any(low <= int(ip) <= high for low, high in self.spans.get(ip.version, []))
@@ -159,7 +160,7 @@ def _shape(pool: Pool, cluster: str | None) -> _PoolShape:
         for version, intervals in merged.items():
             holes = sorted(int(r) for r in reserved if r.version == version)
             servable[version] = _punch(intervals, holes)
-    return _PoolShape(pool, cluster, merged, servable, reserved)
+    return _PoolShape(pool, cluster, merged, servable, reserved, pool.serving and pool.unknown)
 
 
 def _punch(intervals: list[Interval], holes: Sequence[int]) -> list[Interval]:
@@ -251,7 +252,10 @@ def build_plan(facts: Facts) -> AddressPlan:
         return any(ip.version == n.version and ip in n for n in policy)
 
     def served(ip: IPAddress, cluster: str | None) -> bool:
-        return any(s.serves(ip) and _same_cluster(s.cluster, cluster) for s in shapes)
+        """A tree pool serves it, or may (a block whose range is not known here)."""
+        return any(
+            (s.serves(ip) or s.unknown) and _same_cluster(s.cluster, cluster) for s in shapes
+        )
 
     pools: list[PlanPool] = []
     placed: set[int] = set()

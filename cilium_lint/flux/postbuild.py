@@ -24,6 +24,7 @@ from cilium_lint.flux.substitute import (
     Substitution,
     SubstitutionError,
     Variable,
+    references,
     substitute,
     substitute_data,
     substitution_disabled,
@@ -143,11 +144,17 @@ class Substituter:
         if isinstance(doc.data, dict) and substitution_disabled(doc.data):
             return doc
         if not self.variables.enabled:
-            if self.literal_note is not None:
-                for path in _expressions(doc.data, ()):
-                    self.uses.append(
-                        Use(self.variables, doc, path, doc.locate(path), None, self.literal_note)
-                    )
+            note = self.literal_note
+            for path in _expressions(doc.data, ()):
+                if note is not None:
+                    use = Use(self.variables, doc, path, doc.locate(path), None, note)
+                else:
+                    # Applied from outside the linted tree, which may give it a postBuild.
+                    record = _unknown_record(_get(doc.data, path))
+                    if record is None:
+                        continue
+                    use = Use(self.variables, doc, path, doc.locate(path), record)
+                self.uses.append(use)
             return doc
         return self._data(doc)
 
@@ -162,6 +169,9 @@ class Substituter:
             return doc
         derived = DerivedDocument.of(doc, result.data)
         for path, record in result.values.items():
+            if record.missing and self.variables.unreadable and not record.unknown:
+                # The variable may come from a source not in the tree: unknown, as written.
+                _set(result.data, path, record.original)
             usage = doc.locate(path)
             self.uses.append(Use(self.variables, derived, path, usage, record))
             origin = _definition(record)
@@ -264,6 +274,43 @@ def _expressions(data: Any, path: Path) -> list[Path]:
         elif isinstance(node, list):
             stack.extend((v, (*here, i)) for i, v in enumerate(node))
     return found
+
+
+def _get(data: Any, path: Path) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+def _set(data: Any, path: Path, value: Any) -> None:
+    """Replace the value at ``path`` (a path of the original data: skipped when a substituted
+    key moved it)."""
+    if not path:
+        return
+    node = data
+    for step in path:
+        parent = node
+        if not _has(node, step):
+            return
+        node = node[step]
+    parent[path[-1]] = value
+
+
+def _has(node: Any, step: Any) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+
+
+def _unknown_record(text: Any) -> Substitution | None:
+    """The outcome for ``text`` when every variable it names is unknown."""
+    if not isinstance(text, str):
+        return None
+    try:
+        names = references(text)
+        return substitute(text, {n: Variable(n, None) for n in names})
+    except SubstitutionError:
+        return None
 
 
 def _bare(location: Location) -> Location:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cilium_lint.document import Location
+from cilium_lint.flux.text import is_unknown
 from cilium_lint.tree import KObject, Tree
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -26,6 +27,9 @@ class PoolBlock:
     last: IPAddress | None
     # allowFirstLastIPs: "No" reserves the network and broadcast address of a cidr block.
     reserved: frozenset[IPAddress] = frozenset()
+    # Its cidr, start or stop is a Flux variable whose value is not known here: the block may
+    # serve anything (checks that need the pool's ranges give up rather than guess).
+    unknown: bool = False
 
     @property
     def usable(self) -> bool:
@@ -60,6 +64,11 @@ class Pool:
     def serving(self) -> bool:
         return not self.disabled and not self.rejected
 
+    @property
+    def unknown(self) -> bool:
+        """Some block's range is not known here (an unresolved Flux variable)."""
+        return any(b.unknown for b in self.blocks)
+
 
 _PREFIX = re.compile(r"[0-9A-Fa-f:.]+/[0-9]{1,3}")
 
@@ -75,6 +84,10 @@ def _address(text: Any) -> IPAddress | None:
 
 def _block(obj: KObject, index: int, raw: dict[str, Any], allow_first_last: bool) -> PoolBlock:
     path = ("spec", "blocks", index)
+    if any(is_unknown(raw.get(key)) for key in ("cidr", "start", "stop")):
+        key = "cidr" if "cidr" in raw else "start"
+        text = str(raw.get(key)) if key == "cidr" else _range_text(raw)
+        return PoolBlock(obj, index, obj.locate(*path, key), text, None, None, unknown=True)
     if "cidr" in raw:
         location = obj.locate(*path, "cidr")
         text = str(raw["cidr"])
@@ -94,10 +107,14 @@ def _block(obj: KObject, index: int, raw: dict[str, Any], allow_first_last: bool
     location = obj.locate(*path, "start")
     start = _address(raw.get("start"))
     stop = _address(raw.get("stop")) if "stop" in raw else start
-    text = f"{raw.get('start')}-{raw.get('stop', raw.get('start'))}"
+    text = _range_text(raw)
     if start is None or stop is None or start.version != stop.version:
         return PoolBlock(obj, index, location, text, None, None)
     return PoolBlock(obj, index, location, text, start, stop)
+
+
+def _range_text(raw: dict[str, Any]) -> str:
+    return f"{raw.get('start')}-{raw.get('stop', raw.get('start'))}"
 
 
 def pools(tree: Tree) -> list[Pool]:

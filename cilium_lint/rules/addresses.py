@@ -119,7 +119,8 @@ class OutsideTreePools:
             "LB-IPAM only hands out a specific IP from an enabled pool block that contains it "
             '(and, with `allowFirstLastIPs: "No"`, not the first or last address of a cidr '
             "block). Otherwise the Service stays `<pending>` with condition "
-            "`IPAMRequestSatisfied=False, reason no_pool`."
+            "`IPAMRequestSatisfied=False, reason no_pool`. A pool block set by a Flux variable "
+            "whose value is not known here (CL013) may serve any IP, so then no IP is reported."
         ),
         fix=(
             "Request an address inside one of the tree's pools, or add a block that covers it "
@@ -138,10 +139,12 @@ class OutsideTreePools:
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         blocks = [(pool, block) for pool in facts.pools for block in pool.blocks]
+        # A block whose range is a Flux variable not known here may serve any IP.
+        unknown = any(b.unknown and p.serving for p, b in blocks)
         for request in _checked(facts):
             ip = request.ip
             assert ip is not None
-            if any(b.contains(ip) and p.serving for p, b in blocks):
+            if unknown or any(b.contains(ip) and p.serving for p, b in blocks):
                 continue
             message, related = self._why(ip, blocks)
             yield Hit(

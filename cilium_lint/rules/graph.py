@@ -168,8 +168,11 @@ class SubstitutionUnknown:
         ),
         rationale=(
             "When a variable comes from a SOPS-encrypted Secret, or from a ConfigMap or Secret "
-            "that is not in the linted tree, its value cannot be known here: the IP or value "
-            "it sets is not checked at all (no false error is reported either)."
+            "that is not in the linted tree, or the Kustomization is applied from outside the "
+            "linted tree (an app folder linted on its own, whose parent may give it a "
+            "postBuild), its value cannot be known here: the IP, pool block or value it sets "
+            "is not checked at all, and no false error is reported either (a pool block that "
+            "is not known may serve any IP, so CL203 calls no IP unserved)."
         ),
         fix=(
             "Keep addresses and Cilium settings in a plain ConfigMap (they are not secret), or "
@@ -197,6 +200,11 @@ class SubstitutionUnknown:
                 secret = use.variables.encrypted.get(name)
                 if secret is not None:
                     why = f"comes from {secret}, which is encrypted (SOPS)"
+                elif not use.variables.enabled:
+                    why = (
+                        f"is not substituted by {use.variables.owner}, which has no postBuild "
+                        "here, but what applies it is not in the linted tree and may give it one"
+                    )
                 else:
                     sources = ", ".join(use.variables.unreadable)
                     why = f"is not defined here and may come from {sources}, not in the linted tree"

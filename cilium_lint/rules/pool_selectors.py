@@ -89,12 +89,16 @@ class PoolSelectorMismatch:
             ]
             if not holding:
                 continue  # CL203 reports an IP that no enabled pool holds
+            # A pool with a block whose range is not known here may hold the IP too.
+            maybe = [p for p in facts.pools if p.serving and p.unknown and p not in holding]
             labels, unknown = service_labels(
                 request.labels, request.namespace, request.service_name
             )
             unknown |= injected
             verdicts = [(pool, self._verdict(pool, request, labels, unknown)) for pool in holding]
             if any(v.matched is not False for _, v in verdicts):
+                continue
+            if any(self._verdict(p, request, labels, unknown).matched is not False for p in maybe):
                 continue
             yield self._hit(request, verdicts)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from cilium_lint.cilium.expect import show
+from cilium_lint.flux.text import is_unknown
 from cilium_lint.lbipam.pools import POOL_KIND, IPAddress, IPNetwork
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 from cilium_lint.rules.lbcommon import chart_minor, key_location, release_of
@@ -215,6 +216,8 @@ def _shape_problems(raw: Any) -> list[tuple[tuple[str, ...], str]]:  # (key in b
     """What is wrong with one block: (key inside the block to point at, message)."""
     if not isinstance(raw, dict):
         return [((), f"{show(raw)} is not a mapping with cidr or start/stop")]
+    if any(is_unknown(raw.get(key)) for key in ("cidr", "start", "stop")):
+        return []  # a Flux variable whose value is not known here: CL013 says so
     has_cidr, has_start = "cidr" in raw, "start" in raw
     if has_cidr and (has_start or "stop" in raw):
         other = "start" if has_start else "stop"
@@ -255,7 +258,8 @@ class PoolBlockShape:
             "A block is a `cidr` or a `start` (+ optional `stop`); the CRD does not enforce it. "
             "LB-IPAM fails to upsert a pool whose cidr, start or stop does not parse, and a "
             "range that ends before it starts or mixes IPv4 and IPv6 holds no address "
-            "(cilium-facts §5.2, §5.3 [S6][S13])."
+            "(cilium-facts §5.2, §5.3 [S6][S13]). A value set by a Flux variable that is not "
+            "known here (CL013) is not judged."
         ),
         fix="Write `- cidr: 10.0.6.0/24` or `- start: 10.0.6.10` with `stop: 10.0.6.20`.",
         severity=Severity.ERROR,

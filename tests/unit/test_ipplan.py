@@ -225,3 +225,36 @@ def test_every_free_address_is_really_free_and_in_the_pool() -> None:
     for address in pool.next_free:
         assert address not in taken
         assert ipaddress.ip_address(address) in ipaddress.ip_network("10.0.6.0/24")
+
+
+def test_an_ip_is_not_marked_unserved_while_a_pool_block_is_unknown(tmp_path: Path) -> None:
+    facts = facts_of(
+        tmp_path,
+        {
+            "pool.yaml": """
+                apiVersion: cilium.io/v2
+                kind: CiliumLoadBalancerIPPool
+                metadata:
+                  name: secret
+                spec:
+                  blocks:
+                    - cidr: ${LB_CIDR}
+            """,
+            "svc.yaml": """
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: a
+                  namespace: default
+                  annotations:
+                    lbipam.cilium.io/ips: 10.0.6.50
+                spec:
+                  type: LoadBalancer
+            """,
+        },
+        Config.model_validate({"lb-ipam": {"pools": ["10.0.6.0/24"]}}),
+    )
+    plan = build_plan(facts)
+    policy = _pool(plan, "10.0.6.0/24")
+    assert [(e.ip, e.marks) for e in policy.entries] == [("10.0.6.50", ())]
+    assert _pool(plan, "secret").ranges == ("${LB_CIDR}",)
