@@ -562,11 +562,13 @@ class GraphBuilder:
             node.label,
             lambda kind, name, ns: self._find_source(scope, kind, name, ns),
         )
+        # Without postBuild the text is applied as written, when nothing outside the tree can
+        # give the Kustomization one: it is a child here, a FluxInstance sync, or applies itself
+        # (flux bootstrap). A root applied from outside may be patched by its applier.
         literal = None
-        if node.parent is not None:
-            literal = (
-                f"{node.label} has no spec.postBuild, so Flux applies the reference as written"
-            )
+        applies_itself = any(base_document(d) is node.original for d in docs)
+        if node.parent is not None or _is_flux_instance(node.data) or applies_itself:
+            literal = f"{node.label} has no spec.postBuild"
         substituter = Substituter(node.variables, self.tree, scope.uses, literal)
         node.applied = [substituter.document(d) for d in docs]
         for doc in node.applied:

@@ -29,6 +29,7 @@ from cilium_lint.flux.substitute import (
     substitute_data,
     substitution_disabled,
 )
+from cilium_lint.flux.text import LiteralText
 from cilium_lint.kustomize import DerivedDocument
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import ConfigSource, DataEntry, Tree, dig
@@ -60,6 +61,8 @@ class Use:
     location: Location  # where the ``${...}`` is written
     record: Substitution | None
     error: str | None = None  # Flux refuses the whole document (and Kustomization)
+    # Flux applies the string as written (its Kustomization has no postBuild), and why.
+    literal: str | None = None
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -139,15 +142,17 @@ class Substituter:
         self._lines: dict[str, list[str]] = {}
 
     def document(self, doc: Document) -> Document:
+        """``doc`` as Flux applies it: substituted, or with every ``${`` marked literal when
+        Flux is known to leave it (see :mod:`cilium_lint.flux.text`)."""
         if not isinstance(doc.data, dict | list):
             return doc
         if isinstance(doc.data, dict) and substitution_disabled(doc.data):
-            return doc
+            return _literal(doc, f"it is marked {SUBSTITUTE_KEY}: disabled")
         if not self.variables.enabled:
             note = self.literal_note
             for path in _expressions(doc.data, ()):
                 if note is not None:
-                    use = Use(self.variables, doc, path, doc.locate(path), None, note)
+                    use = Use(self.variables, doc, path, doc.locate(path), None, literal=note)
                 else:
                     # Applied from outside the linted tree, which may give it a postBuild.
                     record = _unknown_record(_get(doc.data, path))
@@ -155,7 +160,7 @@ class Substituter:
                         continue
                     use = Use(self.variables, doc, path, doc.locate(path), record)
                 self.uses.append(use)
-            return doc
+            return doc if note is None else _literal(doc, note)
         return self._data(doc)
 
     def _data(self, doc: Document) -> Document:
@@ -172,6 +177,13 @@ class Substituter:
             if record.missing and self.variables.unreadable and not record.unknown:
                 # The variable may come from a source not in the tree: unknown, as written.
                 _set(result.data, path, record.original)
+            elif "${" in record.text and not record.unknown:
+                why = (
+                    "it is escaped as $${...}, which Flux writes as ${...}"
+                    if "$${" in record.original
+                    else "a variable's value holds ${, which Flux does not substitute again"
+                )
+                _set(result.data, path, LiteralText(record.text, why))
             usage = doc.locate(path)
             self.uses.append(Use(self.variables, derived, path, usage, record))
             origin = _definition(record)
@@ -260,14 +272,15 @@ def options_as_object(options: dict[str, Any]) -> dict[str, Any]:
     return {"metadata": {k: options.get(k) for k in ("labels", "annotations")}}
 
 
-def _expressions(data: Any, path: Path) -> list[Path]:
-    """Paths of the strings that hold a ``${`` (where a reference would be)."""
+def _expressions(data: Any, path: Path, escaped: bool = False) -> list[Path]:
+    """Paths of the strings that hold a ``${`` (where a reference would be; with ``escaped``
+    also those holding ``$${``)."""
     found: list[Path] = []
     stack: list[tuple[Any, Path]] = [(data, path)]
     while stack:
         node, here = stack.pop()
         if isinstance(node, str):
-            if "${" in node and "$${" not in node:
+            if "${" in node and (escaped or "$${" not in node):
                 found.append(here)
         elif isinstance(node, dict):
             stack.extend((v, (*here, k)) for k, v in node.items())
@@ -300,6 +313,26 @@ def _has(node: Any, step: Any) -> bool:
     if isinstance(node, dict):
         return step in node
     return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+
+
+def _literal(doc: Document, reason: str) -> Document:
+    """``doc`` with every string holding ``${`` marked as applied as written."""
+    paths = _expressions(doc.data, (), escaped=True)
+    if not paths:
+        return doc
+    data = _copy(doc.data)
+    for path in paths:
+        _set(data, path, LiteralText(_get(doc.data, path), reason))
+    return DerivedDocument.of(doc, data)
+
+
+def _copy(data: Any) -> Any:
+    """Containers copied, scalars shared."""
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
 
 
 def _unknown_record(text: Any) -> Substitution | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from cilium_lint.document import Location
 from cilium_lint.flux.helmrelease import Release
+from cilium_lint.flux.text import literal_reason
 from cilium_lint.lbipam.pools import IPAddress
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KObject, Tree
@@ -51,6 +52,8 @@ class LoadBalancerRequest:
     # (chart values, operator templates), and selector rules then skip the request.
     labels: Mapping[str, str] | None = None
     service_name: str | None = None  # the Service's name when known (selector pseudo-label)
+    # The entry holds ${...} that Flux applies as written, and why (see flux/text.py).
+    literal: str | None = None
 
     @property
     def label(self) -> str:
@@ -66,8 +69,8 @@ class LoadBalancerRequest:
 
     @property
     def unresolved(self) -> bool:
-        """A Flux substitution variable that this stage cannot resolve."""
-        return "${" in self.text
+        """A Flux substitution variable whose value cannot be known here."""
+        return "${" in self.text and self.literal is None
 
 
 Locator = Callable[[Path], Location]
@@ -132,20 +135,22 @@ def _string_labels(raw: Any) -> dict[str, str]:
 
 def _requests(asker: _Asker, locate: Locator) -> Iterator[LoadBalancerRequest]:
     """LB-IPAM's reading: the new annotation wins over the legacy one; loadBalancerIP adds."""
-    entries: list[tuple[str, Path]] = []
+    entries: list[tuple[str, Path, str | None]] = []  # (entry, where, why it is literal)
     annotations = asker.annotations if isinstance(asker.annotations, dict) else {}
     for key in (IPS_KEY, LEGACY_IPS_KEY):
         value = annotations.get(key)
         if isinstance(value, str) and asker.annotations_path is not None:
             path = (*asker.annotations_path, key)
-            entries.extend((part.strip(), path) for part in value.split(",") if part.strip())
+            why = literal_reason(value)
+            entries.extend((part.strip(), path, why) for part in value.split(",") if part.strip())
             break
-    if isinstance(asker.load_balancer_ip, str) and asker.load_balancer_ip.strip():
+    lb_ip = asker.load_balancer_ip
+    if isinstance(lb_ip, str) and lb_ip.strip():
         assert asker.lb_ip_path is not None
-        entries.append((asker.load_balancer_ip.strip(), asker.lb_ip_path))
+        entries.append((lb_ip.strip(), asker.lb_ip_path, literal_reason(lb_ip)))
     cross = _annotation(annotations, CROSS_NAMESPACE_KEYS)
     seen: set[str] = set()
-    for text, path in entries:
+    for text, path, why in entries:
         if text in seen:
             continue  # the same IP in annotation and loadBalancerIP is one request
         seen.add(text)
@@ -167,6 +172,7 @@ def _requests(asker: _Asker, locate: Locator) -> Iterator[LoadBalancerRequest]:
             traffic_policy=asker.traffic_policy,
             labels=asker.labels,
             service_name=asker.service_name,
+            literal=why if "${" in text else None,
         )
 
 

@@ -47,7 +47,11 @@ class InvalidAddress:
             "LB-IPAM splits `lbipam.cilium.io/ips` on commas and parses every entry as a single "
             "address. A CIDR suffix (`10.0.6.10/32`), a range or a typo is skipped with only an "
             "operator log line: the Service gets another IP or none, and the DNS record you "
-            "published points nowhere."
+            "published points nowhere. A Flux `${VAR}` that Flux never substitutes (escaped "
+            "as `$${VAR}`, a resource marked `kustomize.toolkit.fluxcd.io/substitute: "
+            "disabled`, a Kustomization "
+            "without `postBuild`) reaches LB-IPAM as that text and is reported too; one whose "
+            "value is only unknown here (CL013) is skipped."
         ),
         fix="Write bare addresses, comma-separated: `lbipam.cilium.io/ips: 10.0.6.10,10.0.6.11`.",
         severity=Severity.ERROR,
@@ -59,7 +63,9 @@ class InvalidAddress:
         for request in facts.requests:
             if request.ip is not None or request.unresolved:
                 continue
-            if "/" in request.text:
+            if request.literal is not None:
+                why = f"never substituted by Flux: {request.literal}; LB-IPAM skips the entry"
+            elif "/" in request.text:
                 why = "a CIDR, not an address; LB-IPAM skips the entry"
             elif " " in request.text:
                 why = "not one address (entries are separated by commas); LB-IPAM skips it"

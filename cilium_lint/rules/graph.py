@@ -69,37 +69,38 @@ def _object_label(data: Any) -> str:
     return "/".join(str(p) for p in parts if p)
 
 
-def _where(use: Use, facts: Facts) -> str | None:
-    """What the substituted string is, when it is an LB IP or a Cilium value; else None."""
+def _where(use: Use, facts: Facts) -> tuple[str, str] | None:
+    """What the substituted string is, when it is an LB IP ("address"), a pool block ("block")
+    or a Cilium value ("value"): (that kind, a description); else None."""
     path, data = use.path, use.document.data
     kind = data.get("kind") if isinstance(data, dict) else None
     dotted = ".".join(str(p) for p in path)
     if path and path[-1] in _IP_KEYS:
-        return f"{path[-1]} of {_object_label(data)}"
+        return "address", f"{path[-1]} of {_object_label(data)}"
     if kind == "Gateway" and path[:2] == ("spec", "addresses") and path[-1:] == ("value",):
-        return f"{dotted} of {_object_label(data)}"
+        return "address", f"{dotted} of {_object_label(data)}"
     in_blocks = kind == "CiliumLoadBalancerIPPool" and path[:2] == ("spec", "blocks")
     if in_blocks and path[-1:] and path[-1] in _BLOCK_KEYS:
-        return f"{dotted} of {_object_label(data)}"
+        return "block", f"{dotted} of {_object_label(data)}"
     for release in facts.cilium:
         values = release.release.values
         if use.document is release.release.obj.doc and path[:2] == ("spec", "values"):
-            return "Cilium value " + ".".join(str(p) for p in path[2:])
+            return "value", "Cilium value " + ".".join(str(p) for p in path[2:])
         if any(origin.document is use.document for origin in values.origins.values()):
-            return f"Cilium value {dotted}"
+            return "value", f"Cilium value {dotted}"
     return None
 
 
-def _uses(facts: Facts) -> list[tuple[Use, str]]:
+def _uses(facts: Facts) -> list[tuple[Use, str, str]]:
     graph = facts.graph
     if graph is None or not graph.active:
         return []
-    found: list[tuple[Use, str]] = []
+    found: list[tuple[Use, str, str]] = []
     for scope in graph.scopes:
         for use in scope.uses:
             where = _where(use, facts)
             if where is not None:
-                found.append((use, where))
+                found.append((use, *where))
     found.sort(key=lambda item: (item[0].location.path, item[0].location.span))
     return found
 
@@ -117,8 +118,10 @@ class SubstitutionUnresolved:
             "Flux's post-build substitution replaces a variable that no substitute entry, "
             "ConfigMap or Secret defines with an empty string (or fails the whole Kustomization "
             "with strict substitution), and leaves ${VAR} as written when the Kustomization has "
-            "no postBuild. An empty lbipam.cilium.io/ips makes LB-IPAM pick any free address; an "
-            "empty Cilium value falls back to the chart default."
+            "no postBuild (reported here for a Cilium value; for an LB IP or a pool block, "
+            "CL201 and CL214 report the text the object gets). An empty lbipam.cilium.io/ips "
+            "makes LB-IPAM pick any free address; an empty Cilium value falls back to the chart "
+            "default."
         ),
         fix=(
             "Define the variable in the Kustomization's postBuild.substitute or in a ConfigMap "
@@ -138,11 +141,18 @@ class SubstitutionUnresolved:
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
-        for use, where in _uses(facts):
+        for use, kind, where in _uses(facts):
             owner = use.variables.owner
             original = use.record.original.strip() if use.record is not None else ""
             if use.error is not None:
                 message = f"{where} is not substituted: {use.error}"
+            elif use.literal is not None:
+                if kind != "value":
+                    continue  # CL201 and CL214 judge the text an address or block gets
+                message = (
+                    f"{where} is not substituted: {use.literal}, so Flux applies the reference "
+                    "as written"
+                )
             elif use.missing:
                 names = ", ".join(f"${{{n}}}" for n in use.missing)
                 verb = "is" if len(use.missing) == 1 else "are"
@@ -191,7 +201,7 @@ class SubstitutionUnknown:
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         reported: set[tuple[str, str]] = set()  # once per variable (per cluster)
-        for use, where in _uses(facts):
+        for use, _kind, where in _uses(facts):
             for name in use.unknown:
                 key = ("", name)
                 if key in reported:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from cilium_lint.cilium.expect import show
-from cilium_lint.flux.text import is_unknown
+from cilium_lint.flux.text import is_unknown, literal_reason
 from cilium_lint.lbipam.pools import POOL_KIND, IPAddress, IPNetwork
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 from cilium_lint.rules.lbcommon import chart_minor, key_location, release_of
@@ -212,6 +212,12 @@ class PoolHostBits:
                 )
 
 
+def _never(value: Any) -> str:
+    """Why a Flux variable in ``value`` reaches the cluster as written, for messages."""
+    reason = literal_reason(value)
+    return f", never substituted by Flux: {reason}" if reason else ""
+
+
 def _shape_problems(raw: Any) -> list[tuple[tuple[str, ...], str]]:  # (key in block, message)
     """What is wrong with one block: (key inside the block to point at, message)."""
     if not isinstance(raw, dict):
@@ -228,17 +234,20 @@ def _shape_problems(raw: Any) -> list[tuple[tuple[str, ...], str]]:  # (key in b
         ]
     if has_cidr:
         if parse_prefix(raw["cidr"]) is None:
-            return [(("cidr",), f"cidr {show(raw['cidr'])} is not a CIDR (address/bits)")]
+            cidr = raw["cidr"]
+            return [(("cidr",), f"cidr {show(cidr)} is not a CIDR (address/bits){_never(cidr)}")]
         return []
     problems: list[tuple[tuple[str, ...], str]] = []
     start = parse_address(raw["start"])
     if start is None:
-        problems.append((("start",), f"start {show(raw['start'])} is not an IP address"))
+        text = raw["start"]
+        problems.append((("start",), f"start {show(text)} is not an IP address{_never(text)}"))
     stop = start
     if "stop" in raw:
         stop = parse_address(raw["stop"])
         if stop is None:
-            problems.append((("stop",), f"stop {show(raw['stop'])} is not an IP address"))
+            text = raw["stop"]
+            problems.append((("stop",), f"stop {show(text)} is not an IP address{_never(text)}"))
     if start is None or stop is None or problems:
         return problems
     if start.version != stop.version:
