@@ -31,6 +31,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+import cilium_lint.readfile
+import cilium_lint.yamlload  # noqa: F401  (loaded before their source is fingerprinted)
 from cilium_lint import __version__
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
 from cilium_lint.sourcemap import SourceMap, Span
@@ -185,24 +189,20 @@ def _parser_fingerprint() -> str | None:
     return digest.hexdigest()
 
 
+# Taken once, when the parser modules are imported: the source a long-lived process runs is
+# the source it imported, whatever is edited on disk later.
+_PARSER_FINGERPRINT = _parser_fingerprint()
+
+
 def namespace(max_file_size: int) -> str | None:
     """The name of the namespace for this version, parser and settings; None: do not cache."""
-    import cilium_lint.readfile
-    import cilium_lint.yamlload  # noqa: F401  (their source is part of the fingerprint)
-
-    fingerprint = _parser_fingerprint()
-    if fingerprint is None:
+    if _PARSER_FINGERPRINT is None:
         return None
-    try:
-        import yaml
-
-        yaml_id = f"{yaml.__version__}/{getattr(yaml, '__with_libyaml__', False)}"
-    except ImportError:  # pragma: no cover - a dependency
-        return None
+    yaml_id = f"{yaml.__version__}/{getattr(yaml, '__with_libyaml__', False)}"
     parts = (
         f"format={FORMAT}",
         f"cilium-lint={__version__}",
-        f"parser={fingerprint}",
+        f"parser={_PARSER_FINGERPRINT}",
         f"python={sys.implementation.cache_tag}/{sys.version}",
         f"pyyaml={yaml_id}",
         f"max-file-size={max_file_size}",

@@ -170,7 +170,7 @@ def test_a_changed_parser_invalidates_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = cache_module.namespace(1000)
-    monkeypatch.setattr(cache_module, "_parser_fingerprint", lambda: "another parser")
+    monkeypatch.setattr(cache_module, "_PARSER_FINGERPRINT", "another parser")
     assert cache_module.namespace(1000) not in (None, before)
 
 
