@@ -118,14 +118,42 @@ class Tree:
             index[obj.kind].append(obj)
         return index
 
+    @cached_property
+    def _by_kind_group(self) -> dict[tuple[str, str], list[KObject]]:
+        return {}
+
     def of_kind(self, kind: str, group: str | None = None) -> list[KObject]:
         found = self._by_kind.get(kind, [])
         if group is None:
             return found
-        return [o for o in found if o.group == group or o.group.endswith("." + group)]
+        # Remembered: rules and resolvers ask for the same kind once per object they look at.
+        key = (kind, group)
+        known = self._by_kind_group.get(key)
+        if known is None:
+            known = [o for o in found if o.group == group or o.group.endswith("." + group)]
+            self._by_kind_group[key] = known
+        return known
+
+    def named(self, kind: str, group: str, name: str) -> list[KObject]:
+        """Objects of a kind with that name, by index rather than by scanning the tree."""
+        return self._by_name.get((kind, name), []) if self.of_kind(kind, group) else []
+
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str], list[KObject]]:
+        index: dict[tuple[str, str], list[KObject]] = defaultdict(list)
+        for obj in self.objects:
+            index[(obj.kind, obj.name)].append(obj)
+        return index
+
+    @cached_property
+    def _sources_by_name(self) -> dict[tuple[str, str], list[ConfigSource]]:
+        index: dict[tuple[str, str], list[ConfigSource]] = defaultdict(list)
+        for source in self.sources:
+            index[(source.kind, source.name)].append(source)
+        return index
 
     def find_source(self, kind: str, name: str, namespace: str | None) -> ConfigSource | None:
-        candidates = [s for s in self.sources if s.kind == kind and s.name == name]
+        candidates = self._sources_by_name.get((kind, name), [])
         same_ns = [s for s in candidates if namespace is None or s.namespace in (None, namespace)]
         if same_ns:
             return same_ns[-1]

@@ -44,7 +44,8 @@ def chart_basename(reference: str) -> str:
 def _find(tree: Tree, kind: str, name: Any, namespace: str | None) -> KObject | None:
     if not isinstance(name, str):
         return None
-    candidates = [o for o in tree.of_kind(kind, SOURCE_GROUP) if o.name == name]
+    group_members = set(map(id, tree.of_kind(kind, SOURCE_GROUP)))
+    candidates = [o for o in tree.named(kind, SOURCE_GROUP, name) if id(o) in group_members]
     for obj in candidates:
         if namespace is None or obj.namespace in (None, namespace):
             return obj
