@@ -561,6 +561,7 @@ class GraphBuilder:
             node.document,
             node.label,
             lambda kind, name, ns: self._find_source(scope, kind, name, ns),
+            _name(node.original.data)[1],
         )
         # Without postBuild the text is applied as written, when nothing outside the tree can
         # give the Kustomization one: it is a child here, a FluxInstance sync, or applies itself
@@ -588,8 +589,8 @@ class GraphBuilder:
         under the same name).
 
         Flux reads it from the Kustomization's namespace; when the tree has it only in another
-        one (typically a cluster-settings ConfigMap copied into each namespace by a component
-        this tree does not show), that one is taken rather than calling its values unknown."""
+        one, that one is taken rather than calling its values unknown (so the rest is still
+        checked), and CL012 reports that Flux would not find it (``Variables.misplaced``)."""
         named = [
             s
             for s in self.tree.sources

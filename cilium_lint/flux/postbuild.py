@@ -49,6 +49,22 @@ class Variables:
     unreadable: list[str] = field(default_factory=list)
     encrypted: dict[str, str] = field(default_factory=dict)  # variable -> the Secret it is in
     problems: list[tuple[Location, str]] = field(default_factory=list)
+    # substituteFrom sources the tree has only in another namespace than the Kustomization's,
+    # where Flux looks: Flux fails the Kustomization (CL012).
+    misplaced: list[Misplaced] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Misplaced:
+    """A ``substituteFrom`` source the tree has only in another namespace than the one Flux
+    reads it from (the Kustomization's own)."""
+
+    location: Location  # the substituteFrom entry
+    source: str  # e.g. ConfigMap 'cluster-settings'
+    namespace: str  # where Flux looks: the Kustomization's namespace as applied
+    found_in: str  # where the tree has it
+    owner: str  # the Kustomization
+    written_namespace: str | None  # the Kustomization's namespace as written, when it differs
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +102,11 @@ def _flat(text: str) -> str:
     return text.replace("\n", "")  # the controller drops newlines from every value
 
 
-def variables_of(document: Document, owner: str, find: SourceFinder) -> Variables:
+def variables_of(
+    document: Document, owner: str, find: SourceFinder, written_namespace: str | None = None
+) -> Variables:
+    """The variables of the Flux Kustomization ``document`` (as applied; ``written_namespace``:
+    its namespace as written, when a kustomization ``namespace:`` or a parent moved it)."""
     data = document.data
     postbuild = dig(data, ("spec", "postBuild"))
     if not isinstance(postbuild, dict):
@@ -111,6 +131,17 @@ def variables_of(document: Document, owner: str, find: SourceFinder) -> Variable
                     )
                 )
             continue
+        if namespace is not None and source.namespace not in (None, namespace):
+            found.misplaced.append(
+                Misplaced(
+                    document.locate(("spec", "postBuild", "substituteFrom", index)),
+                    label,
+                    namespace,
+                    source.namespace,
+                    owner,
+                    written_namespace if written_namespace != namespace else None,
+                )
+            )
         for key, entry in source.entries.items():
             value = None if source.encrypted or entry.text is None else _flat(entry.text)
             found.values[key] = Variable(key, value, entry.location)
@@ -361,4 +392,4 @@ def _definition(record: Substitution) -> Location | None:
     return origin if isinstance(origin, Location) else None
 
 
-__all__ = ["SUBSTITUTE_KEY", "Substituter", "Use", "Variables", "variables_of"]
+__all__ = ["SUBSTITUTE_KEY", "Misplaced", "Substituter", "Use", "Variables", "variables_of"]

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from cilium_lint.document import Location
 from cilium_lint.lbipam.requests import IPS_KEY, LEGACY_IPS_KEY
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 
 if TYPE_CHECKING:
     from cilium_lint.facts import Facts
-    from cilium_lint.flux.postbuild import Use
+    from cilium_lint.flux.postbuild import Misplaced, Use
 
 _IP_KEYS = frozenset({IPS_KEY, LEGACY_IPS_KEY, "loadBalancerIP"})
 _BLOCK_KEYS = frozenset({"cidr", "start", "stop"})
@@ -112,7 +113,8 @@ class SubstitutionUnresolved:
         name="substitution-unresolved",
         summary=(
             "Every ${VAR} Flux substitutes into a LoadBalancer IP, a pool block or a Cilium "
-            "value is defined."
+            "value is defined, and every substituteFrom source is in its Kustomization's "
+            "namespace."
         ),
         rationale=(
             "Flux's post-build substitution replaces a variable that no substitute entry, "
@@ -121,13 +123,20 @@ class SubstitutionUnresolved:
             "no postBuild (reported here for a Cilium value; for an LB IP or a pool block, "
             "CL201 and CL214 report the text the object gets). An empty lbipam.cilium.io/ips "
             "makes LB-IPAM pick any free address; an empty Cilium value falls back to the chart "
-            "default."
+            "default. Flux reads a substituteFrom ConfigMap or Secret from the Kustomization's "
+            "own namespace: when a kustomization.yaml `namespace:` moves the Kustomization "
+            "objects (or they are written in another namespace) while the source stays in "
+            "flux-system, Flux fails the whole Kustomization, so that is reported too (the "
+            "variables are still taken from the source the tree has, to check the rest)."
         ),
         fix=(
             "Define the variable in the Kustomization's postBuild.substitute or in a ConfigMap "
             "or Secret of its substituteFrom, give it a default (${VAR:=10.0.6.30}), or add the "
             "substituteFrom to the Kustomization (or to the root Kustomization's patches that "
-            "give every app the cluster settings)."
+            "give every app the cluster settings). For a source in another namespace, keep "
+            "the Kustomization objects in the source's namespace (no `namespace:` in the "
+            "kustomization.yaml that lists them; put the apps' namespace in "
+            "spec.targetNamespace) or create the source in that namespace."
         ),
         severity=Severity.ERROR,
         example_fail=(
@@ -165,6 +174,39 @@ class SubstitutionUnresolved:
                 continue
             identity = f"{owner}#{_object_label(use.document.data)}#{use.path}#{original}"
             yield Hit(message, use.location, identity)
+        yield from _misplaced(facts)
+
+
+def _misplaced(facts: Facts) -> Iterator[Hit]:
+    """substituteFrom sources Flux looks for in the Kustomization's namespace while the tree
+    has them only in another: one hit per substituteFrom entry (a root's patch may give it to
+    many Kustomizations)."""
+    graph = facts.graph
+    if graph is None or not graph.active:
+        return
+    grouped: dict[tuple[Location, str, str, str], list[Misplaced]] = {}
+    for scope in graph.scopes:
+        for kustomization in scope.kustomizations:
+            variables = kustomization.variables
+            for item in variables.misplaced if variables is not None else []:
+                key = (item.location, item.source, item.namespace, item.found_in)
+                grouped.setdefault(key, []).append(item)
+    for (location, source, namespace, found_in), items in grouped.items():
+        first = items[0]
+        owners = first.owner + (f" and {len(items) - 1} more" if len(items) > 1 else "")
+        moved = (
+            f" (written in {first.written_namespace}; a kustomization namespace or a parent "
+            f"moved it to {namespace})"
+            if first.written_namespace is not None
+            else ""
+        )
+        yield Hit(
+            f"substituteFrom {source} is read from namespace {namespace}, the namespace of "
+            f"{owners}{moved}, but the tree has it only in namespace {found_in}: Flux fails "
+            "the Kustomization unless it exists there",
+            location,
+            f"{first.owner}#substituteFrom#{source}#{namespace}",
+        )
 
 
 class SubstitutionUnknown:
