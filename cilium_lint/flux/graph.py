@@ -123,6 +123,17 @@ class FluxKustomization:
     def documents(self) -> list[Document]:
         return self.applied
 
+    @property
+    def cluster_entry(self) -> bool:
+        """Whether this is where a cluster's Flux starts: a FluxInstance sync, a Kustomization
+        that applies other Kustomizations, or one that applies itself (flux bootstrap). An
+        app's Kustomization found as a root is only the root of a part of a tree."""
+        return (
+            _is_flux_instance(self.data)
+            or bool(self.children)
+            or any(base_document(d) is self.original for d in self.applied)
+        )
+
     def spec(self, *path: str) -> Any:
         node: Any = self.data.get("spec")
         for step in path:
@@ -149,6 +160,12 @@ class Scope:
     sources: dict[int, ConfigSource] = field(default_factory=dict)
     uses: list[Use] = field(default_factory=list)  # every string Flux substitutes
     _bases: set[int] = field(default_factory=set)
+
+    @property
+    def whole(self) -> bool:
+        """Whether the linted tree holds where this cluster's Flux starts (a root that is a
+        cluster entry), rather than only a part of it (an app folder linted on its own)."""
+        return any(root.cluster_entry for root in self.roots)
 
     def add(self, doc: Document) -> bool:
         """Apply ``doc`` unless the document it derives from is applied already."""

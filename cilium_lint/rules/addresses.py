@@ -126,7 +126,9 @@ class OutsideTreePools:
             '(and, with `allowFirstLastIPs: "No"`, not the first or last address of a cidr '
             "block). Otherwise the Service stays `<pending>` with condition "
             "`IPAMRequestSatisfied=False, reason no_pool`. A pool block set by a Flux variable "
-            "whose value is not known here (CL013) may serve any IP, so then no IP is reported."
+            "whose value is not known here (CL013) may serve any IP, so then no IP is reported; "
+            "and when the linted tree holds no pool at all (a subfolder linted on its own), the "
+            "pools are elsewhere and no IP is reported (CL202 still checks the policy pool)."
         ),
         fix=(
             "Request an address inside one of the tree's pools, or add a block that covers it "
@@ -144,6 +146,8 @@ class OutsideTreePools:
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        if not facts.pools:
+            return  # the pools are not in the linted part of the tree (CL202 still applies)
         blocks = [(pool, block) for pool in facts.pools for block in pool.blocks]
         # A block whose range is a Flux variable not known here may serve any IP.
         unknown = any(b.unknown and p.serving for p, b in blocks)
@@ -165,7 +169,7 @@ class OutsideTreePools:
         ip: IPAddress, blocks: list[tuple[Pool, PoolBlock]]
     ) -> tuple[str, tuple[Related, ...]]:
         if not blocks:
-            return "is not served: the tree has no CiliumLoadBalancerIPPool", ()
+            return "is not served: no CiliumLoadBalancerIPPool in the tree has a block", ()
         for pool, block in blocks:
             if block.first is not None and block.last is not None and ip in block.reserved:
                 which = "first" if ip == block.first else "last"

@@ -27,7 +27,12 @@ class CiliumReleaseMissing:
             "Without a HelmRelease of the `cilium` chart nothing in the policy's expected values "
             "can be checked, so a clean run would mean nothing. The chart is recognised through "
             "`spec.chart.spec.chart` or `spec.chartRef` (OCIRepository or HelmChart), never by "
-            "the release's name."
+            "the release's name. It is only reported when the linted tree holds where a "
+            "cluster's Flux starts (a FluxInstance, a Kustomization that applies other "
+            "Kustomizations, or one that applies itself), or has no Flux Kustomization at all: "
+            "a subfolder such as one app's folder, whose Kustomizations only build their own "
+            "manifests, is a part of a cluster that is not expected to hold the release. The "
+            "finding is placed on the first Kubernetes object of the linted tree, in path order."
         ),
         fix=(
             "Lint the folder that holds the Cilium release, or make its chart source "
@@ -40,9 +45,13 @@ class CiliumReleaseMissing:
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         if facts.cilium or not facts.expected_values:
             return
-        # Point at a HelmRelease (the likeliest place the user expected Cilium), else at the
-        # first manifest: SARIF needs a location even for a finding about an absence.
-        candidates = [r.obj.doc for r in facts.releases] or [o.doc for o in facts.tree.objects]
+        graph = facts.graph
+        if graph is not None and graph.active and not any(s.whole for s in graph.scopes):
+            return  # a part of a cluster's tree: the release is elsewhere
+        # SARIF needs a location even for a finding about an absence: the first object.
+        candidates = [
+            o.doc for o in facts.tree.objects if o.group != "kustomize.config.k8s.io"
+        ] or [o.doc for o in facts.tree.objects]
         if not candidates:
             return
         first = min(candidates, key=lambda d: (d.path, d.span.line))
