@@ -613,7 +613,11 @@ def generate(out: Path, files: int, seed: int = 7, duplicates: int = 0) -> int:
     for namespace, members in by_namespace.items():
         ns_dir = k8s / "apps" / namespace
         _write(ns_dir / "namespace.yaml", namespace_yaml(namespace), counter)
-        resources = ["./namespace.yaml"] + [f"./{a.name}/ks.yaml" for a in members]
+        # Flux reads substituteFrom in the Kustomization's own namespace: like most home-ops
+        # trees, every namespace gets its copy of the cluster settings.
+        resources = ["./namespace.yaml", "../../components/settings"] + [
+            f"./{a.name}/ks.yaml" for a in members
+        ]
         _write(ns_dir / "kustomization.yaml", simple_kustomization(resources, namespace), counter)
         for app in members:
             app_dir = ns_dir / app.name

@@ -65,6 +65,7 @@ class Misplaced:
     found_in: str  # where the tree has it
     owner: str  # the Kustomization
     written_namespace: str | None  # the Kustomization's namespace as written, when it differs
+    source_path: str = ""  # the file that holds the source
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ def variables_of(
                     source.namespace,
                     owner,
                     written_namespace if written_namespace != namespace else None,
+                    source.location.path,
                 )
             )
         for key, entry in source.entries.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 from cilium_lint.document import Location
 from cilium_lint.lbipam.requests import IPS_KEY, LEGACY_IPS_KEY
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
+from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
 
 if TYPE_CHECKING:
     from cilium_lint.facts import Facts
@@ -177,6 +179,27 @@ class SubstitutionUnresolved:
         yield from _misplaced(facts)
 
 
+def _namespaced_inputs(tree: Tree) -> set[str]:
+    """Files and folders that a kustomization.yaml with ``namespace:`` takes in: kustomize moves
+    what they hold into that namespace whatever the file says (the common per-namespace copy of
+    the cluster settings, from a shared component)."""
+    moved: set[str] = set()
+    for path, parsed in tree.files.items():
+        if posixpath.basename(path) not in KUSTOMIZATION_NAMES:
+            continue
+        for document in parsed.documents:
+            data = document.data
+            if not isinstance(data, dict) or not isinstance(data.get("namespace"), str):
+                continue
+            base = posixpath.dirname(path)
+            for field_name in ("resources", "components", "bases"):
+                entries = data.get(field_name)
+                for entry in entries if isinstance(entries, list) else []:
+                    if isinstance(entry, str) and "://" not in entry:
+                        moved.add(posixpath.normpath(posixpath.join(base, entry)))
+    return moved
+
+
 def _misplaced(facts: Facts) -> Iterator[Hit]:
     """substituteFrom sources Flux looks for in the Kustomization's namespace while the tree
     has them only in another: one hit per substituteFrom entry (a root's patch may give it to
@@ -185,10 +208,15 @@ def _misplaced(facts: Facts) -> Iterator[Hit]:
     if graph is None or not graph.active:
         return
     grouped: dict[tuple[Location, str, str, str], list[Misplaced]] = {}
+    movable = _namespaced_inputs(facts.tree)
     for scope in graph.scopes:
         for kustomization in scope.kustomizations:
             variables = kustomization.variables
             for item in variables.misplaced if variables is not None else []:
+                if any(
+                    item.source_path == m or item.source_path.startswith(m + "/") for m in movable
+                ):
+                    continue  # a kustomization namespace may put a copy where Flux looks
                 key = (item.location, item.source, item.namespace, item.found_in)
                 grouped.setdefault(key, []).append(item)
     for (location, source, namespace, found_in), items in grouped.items():
