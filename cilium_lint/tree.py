@@ -152,8 +152,12 @@ class Tree:
             index[(source.kind, source.name)].append(source)
         return index
 
+    def sources_named(self, kind: str, name: str) -> list[ConfigSource]:
+        """ConfigMaps or Secrets of that name in any namespace, in tree order."""
+        return self._sources_by_name.get((kind, name), [])
+
     def find_source(self, kind: str, name: str, namespace: str | None) -> ConfigSource | None:
-        candidates = self._sources_by_name.get((kind, name), [])
+        candidates = self.sources_named(kind, name)
         same_ns = [s for s in candidates if namespace is None or s.namespace in (None, namespace)]
         if same_ns:
             return same_ns[-1]

@@ -610,8 +610,8 @@ class GraphBuilder:
         checked), and CL012 reports that Flux would not find it (``Variables.misplaced``)."""
         named = [
             s
-            for s in self.tree.sources
-            if s.kind == kind and s.name == name and not self._elsewhere(scope, s.location.path)
+            for s in self.tree.sources_named(kind, name)
+            if not self._elsewhere(scope, s.location.path)
         ]
         found = [s for s in named if namespace is None or s.namespace in (None, namespace)]
         found = found or named
