@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from clitools import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "tests" / "cases" / "CL204" / "fail-three-occurrences"
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cilium_lint", ".", "--no-color", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, NO_COLOR="1"),
-        check=False,
-    )
+    return run_cli(".", "--no-color", *args, cwd=cwd)
 
 
 def test_baseline_hides_known_findings_and_reports_new_ones(tmp_path: Path) -> None:

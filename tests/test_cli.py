@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clitools import run_cli
 
 from cilium_lint import __version__
 from cilium_lint.registry import load_registry
@@ -59,20 +60,7 @@ spec:
 """
 
 
-def run(
-    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONWARNINGS")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cilium_lint", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+run = run_cli
 
 
 def finding_lines(stdout: str) -> list[re.Match[str]]:

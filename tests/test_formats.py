@@ -8,15 +8,13 @@ hostile text); the command-line tests run ``python -m cilium_lint``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from clitools import run_cli
 
 from cilium_lint.config import load_config
 from cilium_lint.discover import SkippedPath
@@ -35,22 +33,7 @@ TUNNEL = "tests/cases/CL102/fail-tunnel"
 SCHEMA = json.loads((REPO / "schemas" / "report.schema.json").read_text("utf-8"))
 
 
-def run(
-    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("GITHUB_") and k != "NO_COLOR"
-    }
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cilium_lint", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+run = run_cli
 
 
 def golden_report() -> Report:

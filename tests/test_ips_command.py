@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from clitools import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _ips(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cilium_lint", "ips", "--no-cache", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_cli("ips", "--no-cache", *args, cwd=cwd)
 
 
 def test_text_plan_lists_requests_usage_and_next_free() -> None:
