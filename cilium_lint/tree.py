@@ -22,6 +22,12 @@ from cilium_lint.yamlload import parse_embedded, parse_yaml
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
+def _in_group(group: str, wanted: str) -> bool:
+    """Whether an API group is ``wanted`` or below it (``source.toolkit.fluxcd.io`` is in
+    ``toolkit.fluxcd.io``)."""
+    return group == wanted or group.endswith("." + wanted)
+
+
 def api_group(api_version: str | None) -> str:
     if not api_version or "/" not in api_version:
         return ""
@@ -130,13 +136,14 @@ class Tree:
         key = (kind, group)
         known = self._by_kind_group.get(key)
         if known is None:
-            known = [o for o in found if o.group == group or o.group.endswith("." + group)]
+            known = [o for o in found if _in_group(o.group, group)]
             self._by_kind_group[key] = known
         return known
 
     def named(self, kind: str, group: str, name: str) -> list[KObject]:
         """Objects of a kind with that name, by index rather than by scanning the tree."""
-        return self._by_name.get((kind, name), []) if self.of_kind(kind, group) else []
+        found = self._by_name.get((kind, name), [])
+        return [o for o in found if _in_group(o.group, group)]
 
     @cached_property
     def _by_name(self) -> dict[tuple[str, str], list[KObject]]:

@@ -44,9 +44,7 @@ def chart_basename(reference: str) -> str:
 def _find(tree: Tree, kind: str, name: Any, namespace: str | None) -> KObject | None:
     if not isinstance(name, str):
         return None
-    group_members = set(map(id, tree.of_kind(kind, SOURCE_GROUP)))
-    candidates = [o for o in tree.named(kind, SOURCE_GROUP, name) if id(o) in group_members]
-    for obj in candidates:
+    for obj in tree.named(kind, SOURCE_GROUP, name):
         if namespace is None or obj.namespace in (None, namespace):
             return obj
     return None
