@@ -24,6 +24,7 @@ from cilium_lint.flux.substitute import (
     Substitution,
     SubstitutionError,
     Variable,
+    invalid_names,
     references,
     substitute,
     substitute_data,
@@ -173,6 +174,7 @@ class Substituter:
         # chain of Kustomizations, that is worth saying (else None: say nothing).
         self.literal_note = literal_note
         self._lines: dict[str, list[str]] = {}
+        self._names_valid: bool | None = None
 
     def document(self, doc: Document) -> Document:
         """``doc`` as Flux applies it: substituted, or with every ``${`` marked literal when
@@ -197,6 +199,12 @@ class Substituter:
         return self._data(doc)
 
     def _data(self, doc: Document) -> Document:
+        if self._names_valid is None:
+            self._names_valid = not invalid_names(self.variables.values)
+        if self._names_valid and "$" not in repr(doc.data):
+            # Most documents hold no expression: nothing to substitute, copy or record. repr is
+            # one pass in C over plain data, where the walk below is Python per node.
+            return doc
         try:
             result = substitute_data(doc.data, self.variables.values, plain=self._plain(doc))
         except SubstitutionError as exc:
