@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from cilium_lint.cilium.release import CiliumRelease, cilium_releases
 from cilium_lint.config import Config
 from cilium_lint.flux.helmrelease import Release, releases
+from cilium_lint.lbipam.annotations import AnnotationSite, annotation_sites
 from cilium_lint.lbipam.pools import Pool, pools
 from cilium_lint.lbipam.requests import LoadBalancerRequest, requests
 from cilium_lint.sourcemap import Path
@@ -32,6 +34,11 @@ class Facts:
     graph: Graph | None = None
     # Bootstrap copies of the Cilium release (helmfile, kustomize helmCharts) of this cluster.
     bootstrap: list[CiliumRelease] = field(default_factory=list)
+
+    @cached_property
+    def annotation_sites(self) -> list[AnnotationSite]:
+        """Every LB-IPAM annotation mapping of the tree (several rules read them)."""
+        return list(annotation_sites(self.tree, self.releases))
 
     @property
     def expected_values(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from cilium_lint.document import Location
 from cilium_lint.flux.helmrelease import Release
 from cilium_lint.lbipam.requests import GATEWAY_GROUP
-from cilium_lint.sourcemap import Path
+from cilium_lint.sourcemap import Path, PathKey
 from cilium_lint.tree import Tree
 
 # New spelling -> deprecated alias (cilium-facts §6 [S7]).
@@ -40,21 +40,30 @@ class AnnotationSite:
         return self.locate((*self.path, key))
 
 
-def _walk(node: Any, here: Path) -> Iterator[tuple[dict[str, Any], Path]]:
-    stack: list[tuple[Any, Path]] = [(node, here)]
-    while stack:
-        current, path = stack.pop()
-        if isinstance(current, list):
-            stack.extend((item, (*path, i)) for i, item in reversed(list(enumerate(current))))
-        elif isinstance(current, dict):
-            annotations = current.get("annotations")
-            if isinstance(annotations, dict) and _ALL_KEYS & set(annotations):
-                yield annotations, (*path, "annotations")
-            stack.extend(
-                (value, (*path, key))
-                for key, value in reversed(list(current.items()))
-                if isinstance(value, dict | list) and key != "annotations"
-            )
+def _walk(node: Any, here: Path) -> list[tuple[dict[str, Any], Path]]:
+    """Annotation mappings with an LB-IPAM key below ``node``, in written order."""
+    found: list[tuple[dict[str, Any], Path]] = []
+    _visit(node, list(here), found)
+    return found
+
+
+def _visit(node: Any, path: list[PathKey], found: list[tuple[dict[str, Any], Path]]) -> None:
+    # Every values tree and object spec is walked: one mutable path, and a tuple only for a hit.
+    if isinstance(node, dict):
+        annotations = node.get("annotations")
+        if isinstance(annotations, dict) and not _ALL_KEYS.isdisjoint(annotations):
+            found.append((annotations, (*path, "annotations")))
+        for key, value in node.items():
+            if key != "annotations" and isinstance(value, dict | list):
+                path.append(key)
+                _visit(value, path, found)
+                path.pop()
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            if isinstance(item, dict | list):
+                path.append(index)
+                _visit(item, path, found)
+                path.pop()
 
 
 def _label(path: Path) -> str:

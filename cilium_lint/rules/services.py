@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from cilium_lint.cilium.expect import show
-from cilium_lint.lbipam.annotations import ALIASES, LEGACY, AnnotationSite, annotation_sites
+from cilium_lint.lbipam.annotations import ALIASES, LEGACY, AnnotationSite
 from cilium_lint.lbipam.requests import (
     ENVOY_GATEWAY_CONTROLLER,
     GATEWAY_GROUP,
@@ -28,7 +28,7 @@ CROSS_NAMESPACE = (_CROSS_KEY, ALIASES[_CROSS_KEY])
 
 
 def _sites(facts: Facts) -> list[AnnotationSite]:
-    return list(annotation_sites(facts.tree, facts.releases))
+    return facts.annotation_sites
 
 
 class L2ClassWithoutL2:
