@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,10 @@ class EffectiveValues:
     # Sources whose content cannot be read here (encrypted, outside the tree): any key might be
     # set there, so an unset key is not known to be unset.
     unknown_sources: list[str] = field(default_factory=list)
+    # Mappings of ``data`` built here; any other is still a source document's own and is copied
+    # before a merge writes into it (copy on write: most values are never merged into). Held
+    # here, not only by id, so that no other mapping can take a freed one's id.
+    _owned: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def merge(self, source: Any, document: Document, doc_path: Path, at: Path = ()) -> None:
         """Helm's coalescing: mappings merge key by key, anything else replaces.
@@ -57,9 +60,19 @@ class EffectiveValues:
             if not isinstance(child, dict):
                 child = {}
                 node[str(step)] = child
+                self._owned[id(child)] = child
                 self._forget(at[: depth + 1])
-            node = child
+            node = self._own(node, str(step), child)
         return node
+
+    def _own(self, parent: dict[str, Any], key: str, mapping: dict[str, Any]) -> dict[str, Any]:
+        """``parent[key]``, made a mapping of these values' own before it is written into."""
+        if id(mapping) in self._owned:
+            return mapping
+        mine = dict(mapping)
+        parent[key] = mine
+        self._owned[id(mine)] = mine
+        return mine
 
     def _merge_key(
         self,
@@ -72,6 +85,7 @@ class EffectiveValues:
     ) -> None:
         current = target.get(key, _MISSING)
         if isinstance(current, dict) and isinstance(value, dict):
+            current = self._own(target, key, current)
             for child_key, child in value.items():
                 self._merge_key(
                     current,
@@ -82,8 +96,9 @@ class EffectiveValues:
                     (*path, str(child_key)),
                 )
             return
-        target[key] = copy.deepcopy(value)
-        self._forget(path)
+        target[key] = value
+        if current is not _MISSING:  # nothing can be recorded below a key that was not there
+            self._forget(path)
         self.origins[path] = Provenance(document, doc_path)
 
     def _forget(self, path: Path) -> None:
