@@ -209,13 +209,17 @@ def _misplaced(facts: Facts) -> Iterator[Hit]:
         return
     grouped: dict[tuple[Location, str, str, str], list[Misplaced]] = {}
     movable = _namespaced_inputs(facts.tree)
+    inside_movable: dict[str, bool] = {}  # many Kustomizations read the same few sources
     for scope in graph.scopes:
         for kustomization in scope.kustomizations:
             variables = kustomization.variables
             for item in variables.misplaced if variables is not None else []:
-                if any(
-                    item.source_path == m or item.source_path.startswith(m + "/") for m in movable
-                ):
+                path = item.source_path
+                if path not in inside_movable:
+                    inside_movable[path] = any(
+                        path == m or path.startswith(m + "/") for m in movable
+                    )
+                if inside_movable[path]:
                     continue  # a kustomization namespace may put a copy where Flux looks
                 key = (item.location, item.source, item.namespace, item.found_in)
                 grouped.setdefault(key, []).append(item)
