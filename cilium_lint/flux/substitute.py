@@ -274,7 +274,8 @@ def substitute_data(
     strict: bool = False,
     plain: Callable[[Path], bool] | None = None,
 ) -> SubstitutedData:
-    """Substitute every string (mapping keys too) in plain data; the input is not modified.
+    """Substitute every string (mapping keys too) in plain data; the input is not modified, and
+    the result shares with it every part that holds no ``$``.
 
     ``plain(path)`` tells whether the scalar at ``path`` (original data) was written plain,
     not quoted and not a block scalar: such values are passed through :func:`retype` when
@@ -724,14 +725,28 @@ class _DataWalker:
                     if result.changed or result.expressions:
                         self.keys[child] = result
                         new_key = result.text
-                out[new_key] = self.walk(value, child, depth + 1)
+                out[new_key] = value if _no_dollar(value) else self.walk(value, child, depth + 1)
             return out
         if isinstance(node, list):
             items = []
             for index, item in enumerate(node):  # a loop, not a comprehension: one frame a level
-                items.append(self.walk(item, (*path, index), depth + 1))
+                items.append(
+                    item if _no_dollar(item) else self.walk(item, (*path, index), depth + 1)
+                )
             return items
         return node
+
+
+def _no_dollar(node: Any) -> bool:
+    """A part of the data that substitution leaves as it is (shared, not copied, in the result).
+
+    ``repr`` of plain data is one pass in C; walking it here would be Python per node.
+    """
+    if isinstance(node, str):
+        return "$" not in node
+    if isinstance(node, dict | list):
+        return "$" not in repr(node)
+    return True
 
 
 # --- the string operators (fluxcd/pkg envsubst/funcs.go), on UTF-8 bytes as in Go --------

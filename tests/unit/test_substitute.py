@@ -437,11 +437,22 @@ def test_substitute_data_errors_carry_the_path() -> None:
 
 
 def test_substitute_data_refuses_runaway_depth() -> None:
-    deep: Any = "leaf"
+    # Only parts holding a $ are walked (the rest is shared as it is), so the leaf has one.
+    deep: Any = "${LEAF}"
     for _ in range(600):
         deep = [deep]
     with pytest.raises(SubstitutionError, match="nested too deeply"):
         substitute_data(deep, {})
+
+
+def test_substitute_data_shares_what_holds_no_dollar() -> None:
+    data = {"a": {"b": [1, "x"]}, "c": {"d": "${V}", "e": {"f": "g"}}}
+    result = substitute_data(data, variables_from({"V": "v"}))
+    assert result.data == {"a": {"b": [1, "x"]}, "c": {"d": "v", "e": {"f": "g"}}}
+    assert result.data["a"] is data["a"]
+    assert result.data["c"]["e"] is data["c"]["e"]
+    assert result.data["c"] is not data["c"]
+    assert data["c"]["d"] == "${V}"
 
 
 def test_helmrelease_values_tree() -> None:
