@@ -14,6 +14,7 @@ so rules can report a reference that resolves to nothing, or to a value that can
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,27 @@ def _flat(text: str) -> str:
     return text.replace("\n", "")  # the controller drops newlines from every value
 
 
+# Many Kustomizations read the same cluster-settings: its variables are made once per source.
+_VARIABLES: weakref.WeakKeyDictionary[ConfigSource, dict[str, Variable]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _source_variables(source: ConfigSource) -> dict[str, Variable]:
+    known = _VARIABLES.get(source)
+    if known is None:
+        known = {
+            key: Variable(
+                key,
+                None if source.encrypted or entry.text is None else _flat(entry.text),
+                entry.location,
+            )
+            for key, entry in source.entries.items()
+        }
+        _VARIABLES[source] = known
+    return known
+
+
 def variables_of(
     document: Document, owner: str, find: SourceFinder, written_namespace: str | None = None
 ) -> Variables:
@@ -145,12 +167,11 @@ def variables_of(
                     source.location.path,
                 )
             )
-        for key, entry in source.entries.items():
-            value = None if source.encrypted or entry.text is None else _flat(entry.text)
-            found.values[key] = Variable(key, value, entry.location)
-            if value is None:
+        for key, variable in _source_variables(source).items():
+            found.values[key] = variable
+            if variable.value is None:
                 found.encrypted[key] = label
-            else:
+            elif found.encrypted:
                 found.encrypted.pop(key, None)
     inline = postbuild.get("substitute")
     for key, value in (inline if isinstance(inline, dict) else {}).items():
