@@ -309,6 +309,14 @@ def retype(text: str) -> Any:
     the whole text or part of it (``port: 80${N}`` with ``N=80`` becomes the integer 8080).
     Never to quoted or block scalars, whose value stays a string, nor to unknown results.
     """
+    if _SIMPLE_PLAIN.match(text):
+        # Most results (an address, a name, a number) can only read back as one plain scalar:
+        # resolve it without composing a document in pure Python.
+        return _plain_scalar(text)
+    return _retype_composed(text)
+
+
+def _retype_composed(text: str) -> Any:
     loader: _ReparseLoader | None = None
     try:
         loader = _ReparseLoader("k: " + text)  # checks the characters already
@@ -1102,6 +1110,9 @@ _HINTS = {
     **dict.fromkeys("yYnNtTfFoO~", "M"),
     ".": ".",
 }
+# Text that ``k: <text>`` can only read as one plain scalar of that exact text: no indicator
+# first, no space, no ": " or " #", no flow or quote characters anywhere.
+_SIMPLE_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./+-]*\Z")
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")
 _UINT64_MAX = (1 << 64) - 1
@@ -1214,14 +1225,18 @@ def _resolve_plain(value: str) -> Any:
     return value
 
 
+def _plain_scalar(value: str) -> Any:
+    resolved = _resolve_plain(value)
+    if isinstance(resolved, float) and not math.isfinite(resolved):
+        raise ReparseError(f"{value!r} is not representable in JSON")
+    return resolved
+
+
 def _construct(node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
         value = str(node.value)
         if node.tag == _PLAIN_TAG or node.tag in _CORE_TAGS:
-            resolved = _resolve_plain(value)
-            if isinstance(resolved, float) and not math.isfinite(resolved):
-                raise ReparseError(f"{value!r} is not representable in JSON")
-            return resolved
+            return _plain_scalar(value)
         return value  # quoted, !!str, or a tag the decoder does not know
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item) for item in node.value]

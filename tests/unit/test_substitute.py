@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cilium_lint.flux import substitute as substitute_module
 from cilium_lint.flux.substitute import (
     InvalidVariableNameError,
     ReparseError,
@@ -661,3 +662,72 @@ def test_retype_raises_only_reparse_errors(text: str) -> None:
     except ReparseError:
         return
     assert not isinstance(value, float) or math.isfinite(value)
+
+
+# retype reads simple text without composing a YAML document; it must agree with the full read.
+_SIMPLE_SAMPLES = [
+    "10.0.6.5",
+    "0x1F",
+    "0X1f",
+    "010",
+    "08",
+    "0o17",
+    "0b101",
+    "1_000",
+    "1e3",
+    "1.5",
+    "+1",
+    "1+2",
+    "true",
+    "True",
+    "y",
+    "Y",
+    "yes",
+    "on",
+    "off",
+    "n",
+    "no",
+    "null",
+    "Null",
+    "NULL",
+    "2001-12-14",
+    "9223372036854775808",
+    "18446744073709551616",
+    "-1",
+    "a/b",
+    "host.lan",
+    "_x",
+    "1.",
+    "1.5e+3",
+    "0",
+    "00",
+    "0.0.0",
+    "v1.2.3",
+    "inf",
+    "nan",
+    "NaN",
+]
+
+
+@pytest.mark.parametrize("text", _SIMPLE_SAMPLES)
+def test_retype_fast_path_agrees_with_the_full_read(text: str) -> None:
+    assert _same_read(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_./+-]{0,12}", fullmatch=True))
+def test_retype_fast_path_agrees_on_generated_text(text: str) -> None:
+    assert _same_read(text)
+
+
+def _same_read(text: str) -> bool:
+    def read(reader: Any) -> tuple[str, Any]:
+        try:
+            value = reader(text)
+        except ReparseError as exc:
+            return ("error", str(exc))
+        if isinstance(value, float) and math.isnan(value):
+            return ("nan", None)
+        return (type(value).__name__, value)
+
+    return read(retype) == read(substitute_module._retype_composed)
