@@ -8,9 +8,9 @@ parser or another size limit therefore starts an empty namespace (and older name
 removed).
 
 The compact form (``pack``/``unpack``) is ``marshal`` of plain tuples: the documents' data as is
-and each source map as its paths and a flat run of span numbers. Rebuilding a ``ParsedFile`` from
-it costs a fraction of parsing the YAML again, where ``pickle`` of the same objects costs about
-as much as parsing (every ``Span`` is rebuilt through a Python ``__setstate__``). Worker
+and each source map as the blob it is packed in anyway (see :class:`SourceMap`), unpacked only
+if a position in it is ever looked up. Rebuilding a ``ParsedFile`` from it costs little more than
+``marshal.loads``, where ``pickle`` of the same objects costs about as much as parsing. Worker
 processes of the parallel parse send their results back in the same form.
 
 Every entry carries its own checksum; an entry that is truncated, corrupt or not ours is ignored
@@ -27,7 +27,7 @@ import marshal
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
 from cilium_lint.sourcemap import SourceMap, Span
 
 CACHE_DIR_NAME = ".cilium-lint-cache"
-FORMAT = 1
+FORMAT = 2
 _MAGIC = b"CLC1"
 _DIGEST = 32  # bytes of a sha256 digest
 _NAMESPACE_PREFIX = "v"
@@ -53,63 +53,23 @@ _EXPECTED_FIELDS = {
     ParsedFile: ("path", "documents", "problems", "text"),
     Document: ("path", "index", "data", "source_map", "span", "encrypted"),
     ParseProblem: ("rule_id", "message", "location"),
-    Location: ("path", "span", "via"),  # "via" optional, below
     Span: ("line", "column", "end_line", "end_column"),
 }
-_SOURCE_MAP_SLOTS = ("_keys", "_redirects", "_values")
 
 
 def _shapes_supported() -> bool:
     for cls, names in _EXPECTED_FIELDS.items():
         found = tuple(f.name for f in dataclasses.fields(cls))
-        if found != names and not (cls is Location and found == names[:2]):
+        if found != names:
             return False
-    return tuple(sorted(getattr(SourceMap, "__slots__", ()))) == _SOURCE_MAP_SLOTS
+    return True
 
 
 SUPPORTED = _shapes_supported()
 
 
-def _span_factory() -> Any:
-    """The fastest way to make a ``Span`` from four numbers.
-
-    ``Span`` is a frozen dataclass, whose ``__init__`` goes through ``object.__setattr__`` four
-    times; setting its slots directly makes the same object in about half the time.
-    """
-    try:
-        new = Span.__new__
-        setters = [vars(Span)[name].__set__ for name in _EXPECTED_FIELDS[Span]]
-    except (KeyError, AttributeError):
-        return Span
-    set_line, set_column, set_end_line, set_end_column = setters
-
-    def make(line: int, column: int, end_line: int, end_column: int) -> Span:
-        span = new(Span)
-        set_line(span, line)
-        set_column(span, column)
-        set_end_line(span, end_line)
-        set_end_column(span, end_column)
-        return span
-
-    if make(1, 2, 3, 4) != Span(1, 2, 3, 4):
-        return Span
-    return make
-
-
-_make_span = _span_factory()
-
-
-def _flat(spans: Iterable[Span]) -> tuple[int, ...]:
-    out: list[int] = []
-    for s in spans:
-        out += (s.line, s.column, s.end_line, s.end_column)
-    return tuple(out)
-
-
-def _spans(flat: tuple[int, ...]) -> list[Span]:
-    make = _make_span
-    it = iter(flat)
-    return [make(a, b, c, d) for a, b, c, d in zip(it, it, it, it, strict=True)]
+def _flat(span: Span) -> tuple[int, int, int, int]:
+    return (span.line, span.column, span.end_line, span.end_column)
 
 
 def pack(parsed: ParsedFile, with_text: bool = False) -> bytes | None:
@@ -119,23 +79,18 @@ def pack(parsed: ParsedFile, with_text: bool = False) -> bytes | None:
     path = parsed.path
     docs: list[tuple[Any, ...]] = []
     for doc in parsed.documents:
-        source_map = doc.source_map
-        if doc.path != path or type(source_map) is not SourceMap:
+        source_map = doc.source_map.blob()
+        if doc.path != path or source_map is None:
             return None
-        values: dict[Any, Span] = source_map._values
-        keys: dict[Any, Span] = source_map._keys
-        redirects: dict[Any, Any] = source_map._redirects
         docs.append(
             (
                 doc.index,
                 doc.data,
-                _flat((doc.span,)),
+                _flat(doc.span),
                 doc.encrypted,
-                tuple(values),
-                _flat(values.values()),
-                tuple(keys),
-                _flat(keys.values()),
-                tuple(redirects.items()),
+                source_map,
+                tuple(doc.source_map.redirects().items()),
+                tuple(doc.source_map.quoted()),
             )
         )
     problems: list[tuple[Any, ...]] = []
@@ -143,7 +98,7 @@ def pack(parsed: ParsedFile, with_text: bool = False) -> bytes | None:
         location = problem.location
         if getattr(location, "via", None) is not None:
             return None
-        problems.append((problem.rule_id, problem.message, location.path, _flat((location.span,))))
+        problems.append((problem.rule_id, problem.message, location.path, _flat(location.span)))
     text = parsed.text if with_text else None
     try:
         return marshal.dumps((FORMAT, path, tuple(docs), tuple(problems), text), 4)
@@ -158,16 +113,13 @@ def unpack(blob: bytes, path: str) -> ParsedFile | None:
         if fmt != FORMAT or packed_path != path:
             return None
         parsed = ParsedFile(path)
-        for index, data, span, encrypted, vpaths, vspans, kpaths, kspans, redirects in docs:
-            source_map = SourceMap()
-            source_map._values = dict(zip(vpaths, _spans(vspans), strict=True))
-            source_map._keys = dict(zip(kpaths, _spans(kspans), strict=True))
-            source_map._redirects = dict(redirects)
-            (doc_span,) = _spans(span)
-            parsed.documents.append(Document(path, index, data, source_map, doc_span, encrypted))
+        for index, data, span, encrypted, source_map, redirects, quoted in docs:
+            if not isinstance(source_map, bytes):
+                return None
+            positions = SourceMap.from_blob(source_map, dict(redirects), list(quoted))
+            parsed.documents.append(Document(path, index, data, positions, Span(*span), encrypted))
         for rule_id, message, location_path, span in problems:
-            (problem_span,) = _spans(span)
-            location = Location(location_path, problem_span)
+            location = Location(location_path, Span(*span))
             parsed.problems.append(ParseProblem(rule_id, message, location))
         parsed.text = text
         return parsed

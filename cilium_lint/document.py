@@ -2,21 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cilium_lint.sourcemap import Path, SourceMap, Span
 
 
-@dataclass(frozen=True, slots=True)
 class Location:
-    """A place in a file of the tree, as reported to the user."""
+    """A place in a file of the tree, as reported to the user.
+
+    ``span`` may be given later, as a function that finds it: most places a run notes down are
+    never reported, and finding one reads its document's packed source map (see
+    :class:`~cilium_lint.sourcemap.SourceMap`). Equality and hashing use the span, so they find
+    it.
+    """
+
+    __slots__ = ("_find", "_span", "path", "via")
 
     path: str  # relative to the working directory, with "/"
-    span: Span
     # How the text written here reached the place it is used (e.g. the ``${VAR}`` Flux
     # substituted with it); reported as a related location. Not part of the place itself.
-    via: Via | None = field(default=None, compare=False)
+    via: Via | None
+
+    def __init__(self, path: str, span: Span, via: Via | None = None) -> None:
+        self.path = path
+        self._span: Span | None = span
+        self._find: Callable[[], Span] | None = None
+        self.via = via
+
+    @classmethod
+    def lazy(cls, path: str, find: Callable[[], Span]) -> Location:
+        made = cls.__new__(cls)
+        made.path, made._span, made._find, made.via = path, None, find, None
+        return made
+
+    @property
+    def span(self) -> Span:
+        span = self._span
+        if span is None:
+            assert self._find is not None
+            span = self._span = self._find()
+            self._find = None
+        return span
+
+    def with_via(self, via: Via | None) -> Location:
+        """The same place, reached through ``via``."""
+        if self._span is None:
+            made = Location.lazy(self.path, lambda: self.span)
+            made.via = via
+            return made
+        return Location(self.path, self._span, via)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Location):
+            return NotImplemented
+        return self.path == other.path and self.span == other.span
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.span))
+
+    def __lt__(self, other: Location) -> bool:
+        return (self.path, self.span) < (other.path, other.span)
+
+    def __repr__(self) -> str:
+        return f"Location(path={self.path!r}, span={self.span!r}, via={self.via!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Location, (self.path, self.span, self.via))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +107,18 @@ class Document:
 
     def locate(self, path: Path) -> Location:
         """The location of ``path``, or of its nearest written ancestor, or of the document."""
-        found = self.source_map.nearest(path)
-        return Location(self.path, found[1] if found else self.span)
+        return Location.lazy(self.path, lambda: self._nearest_span(path))
 
     def locate_key(self, path: Path) -> Location:
+        return Location.lazy(self.path, lambda: self._key_span(path))
+
+    def _nearest_span(self, path: Path) -> Span:
+        found = self.source_map.nearest(path)
+        return found[1] if found else self.span
+
+    def _key_span(self, path: Path) -> Span:
         span = self.source_map.key(path) or self.source_map.value(path)
-        return Location(self.path, span) if span else self.locate(path)
+        return span or self._nearest_span(path)
 
 
 @dataclass(frozen=True, slots=True)

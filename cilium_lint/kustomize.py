@@ -274,10 +274,12 @@ class KustomizeBuilder:
         self, result: FolderBuild, kdoc: Document, path: Path, entry: str
     ) -> FolderBuild | None:
         """Add one ``resources`` entry; the folder's build when it is a folder."""
-        location = kdoc.locate(path)
         if is_remote(entry):
             result.notes.append(
-                Note(location, f"remote resource '{entry}' is not read; its objects are unknown")
+                Note(
+                    kdoc.locate(path),
+                    f"remote resource '{entry}' is not read; its objects are unknown",
+                )
             )
             return None
         target = _norm(posixpath.join(result.folder, entry))
@@ -288,7 +290,7 @@ class KustomizeBuilder:
             if self.files.kustomization_file(target) is None:
                 result.notes.append(
                     Note(
-                        location,
+                        kdoc.locate(path),
                         f"folder '{entry}' has no kustomization file; kustomize refuses it "
                         "(read here as every YAML file below it)",
                     )
@@ -296,7 +298,9 @@ class KustomizeBuilder:
             built = self.build(target)
             self._include(result, built)
             return built
-        result.notes.append(Note(location, f"'{entry}' is not a file or folder of the tree"))
+        result.notes.append(
+            Note(kdoc.locate(path), f"'{entry}' is not a file or folder of the tree")
+        )
         return None
 
     def _support_files(self, result: FolderBuild, kdoc: Document) -> None:

@@ -8,12 +8,20 @@ anchored node is.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 PathKey: TypeAlias = str | int
 Path: TypeAlias = tuple[PathKey, ...]
+
+# line, column, end line, end column
+Numbers: TypeAlias = tuple[int, int, int, int]
+
+# What a map holds while it is built: value paths, value numbers, key paths and key numbers, in
+# the order they were added.
+_Building: TypeAlias = tuple[list[Path], list[int], list[Path], list[int]]
 
 # A chain of redirects longer than this can only be a cycle.
 _MAX_REDIRECTS = 64
@@ -30,36 +38,138 @@ class Span:
 
 
 class SourceMap:
-    __slots__ = ("_keys", "_redirects", "_values")
+    """Spans of one document's keys and values, packed until the first look-up.
+
+    A tree holds hundreds of thousands of positions and a run looks up a few of them, in a
+    small share of its documents. So a finished map is one ``marshal`` blob (paths and a flat
+    run of numbers; no ``Span`` objects), unpacked into dictionaries the first time a span is
+    read. The blob is also what the parse cache and worker processes carry, as it is.
+
+    Kept unpacked, as they are few and needed without any span: the alias redirects, and the
+    paths of scalars holding a "$" that were quoted or block scalars (Flux's substitution reads
+    those differently from plain ones).
+    """
+
+    __slots__ = ("_blob", "_building", "_move", "_quoted", "_redirects", "_tables")
 
     def __init__(self) -> None:
-        self._values: dict[Path, Span] = {}
-        self._keys: dict[Path, Span] = {}
+        self._blob: bytes | None = None
+        # While a document is built: value paths, value numbers, key paths, key numbers (the
+        # builder appends to them; ``seal`` packs them).
+        self._building: _Building = ([], [], [], [])
+        self._tables: _Tables | None = None
+        self._move: Callable[[Span], Span] | None = None
         self._redirects: dict[Path, Path] = {}
+        self._quoted: list[Path] = []
+
+    @classmethod
+    def from_blob(cls, blob: bytes, redirects: dict[Path, Path], quoted: list[Path]) -> SourceMap:
+        """A map packed by :meth:`blob` (in this or another process), with the same
+        :meth:`redirects` and :meth:`quoted`."""
+        made = cls()
+        made._blob, made._redirects, made._quoted = blob, redirects, quoted
+        made._building = _EMPTY_BUILDING
+        return made
 
     def add(self, path: Path, value: Span, key: Span | None = None) -> None:
-        self._values[path] = value
-        if key is not None:
-            self._keys[path] = key
+        self.add_numbers(path, _numbers(value), None if key is None else _numbers(key))
 
     def add_redirect(self, path: Path, target: Path, key: Span | None = None) -> None:
+        self.add_redirect_numbers(path, target, None if key is None else _numbers(key))
+
+    # The parser's forms: a span as its four numbers, as it has no ``Span`` to give.
+
+    def add_numbers(self, path: Path, value: Numbers, key: Numbers | None) -> None:
+        vpaths, vnums, kpaths, knums = self._open()
+        vpaths.append(path)
+        vnums.extend(value)
+        if key is not None:
+            kpaths.append(path)
+            knums.extend(key)
+
+    def add_redirect_numbers(self, path: Path, target: Path, key: Numbers | None) -> None:
+        _, _, kpaths, knums = self._open()
         self._redirects[path] = target
         if key is not None:
-            self._keys[path] = key
+            kpaths.append(path)
+            knums.extend(key)
+
+    def note_quoted(self, path: Path) -> None:
+        """The scalar at ``path`` holds a "$" and is not written plain."""
+        self._open()
+        self._quoted.append(path)
+
+    def _open(self) -> _Building:
+        if self._blob is not None or self._tables is not None:
+            raise ValueError("a source map is not added to once it is packed or read")
+        return self._building
+
+    def seal(self) -> None:
+        """Pack what was added into one blob (the builder calls this when a document ends)."""
+        if self._blob is None and self._tables is None:
+            self._blob = marshal.dumps(tuple(map(tuple, self._building)), 4)
+            self._building = _EMPTY_BUILDING
+
+    def blob(self) -> bytes | None:
+        """The packed form, or None for a map that is moved (see :meth:`shifted`)."""
+        if self._move is not None:
+            return None
+        self.seal()
+        return self._blob
+
+    def redirects(self) -> dict[Path, Path]:
+        return self._redirects
+
+    def quoted(self) -> list[Path]:
+        return self._quoted
+
+    def is_plain(self, path: Path) -> bool:
+        """Whether the scalar at ``path`` (through aliases) was written plain, for a scalar
+        holding a "$"."""
+        return self._canonical(path) not in self._quoted
 
     def shifted(self, move: Callable[[Span], Span]) -> SourceMap:
         """A copy with every span moved, for YAML embedded in another file's block scalar."""
+        self.seal()
         copy = SourceMap()
-        copy._values = {path: move(span) for path, span in self._values.items()}
-        copy._keys = {path: move(span) for path, span in self._keys.items()}
-        copy._redirects = dict(self._redirects)
+        copy._blob, copy._tables, copy._building = self._blob, self._tables, _EMPTY_BUILDING
+        copy._redirects, copy._quoted = self._redirects, self._quoted
+        inner = self._move
+        copy._move = move if inner is None else (lambda span: move(inner(span)))
         return copy
+
+    def _read(self) -> _Tables:
+        tables = self._tables
+        if tables is None:
+            if self._blob is not None:
+                vpaths, vnums, kpaths, knums = marshal.loads(self._blob)
+            else:
+                vpaths, vnums, kpaths, knums = self._building
+            tables = _Tables(
+                {path: i for i, path in enumerate(vpaths)},
+                tuple(vnums),
+                {path: i for i, path in enumerate(kpaths)},
+                tuple(knums),
+            )
+            self._tables = tables
+            self._building = _EMPTY_BUILDING
+        return tables
+
+    def _span(self, numbers: tuple[int, ...], index: int | None) -> Span | None:
+        if index is None:
+            return None
+        at = 4 * index
+        span = Span(numbers[at], numbers[at + 1], numbers[at + 2], numbers[at + 3])
+        return span if self._move is None else self._move(span)
 
     def _canonical(self, path: Path) -> Path:
         """Follow alias redirects so that ``path`` names the place the text was written."""
+        redirects = self._redirects
+        if not redirects:
+            return path
         for _ in range(_MAX_REDIRECTS):
             for cut in range(len(path), -1, -1):
-                target = self._redirects.get(path[:cut])
+                target = redirects.get(path[:cut])
                 if target is not None:
                     path = target + path[cut:]
                     break
@@ -69,14 +179,16 @@ class SourceMap:
 
     def value(self, path: Path) -> Span | None:
         """Where the value at ``path`` is written (through aliases)."""
-        return self._values.get(self._canonical(path))
+        tables = self._read()
+        return self._span(tables.value_numbers, tables.values.get(self._canonical(path)))
 
     def key(self, path: Path) -> Span | None:
         """Where the key of ``path`` is written: the key itself, not the anchor it aliases."""
-        span = self._keys.get(path)
-        if span is not None:
-            return span
-        return self._keys.get(self._canonical(path))
+        tables = self._read()
+        index = tables.keys.get(path)
+        if index is None:
+            index = tables.keys.get(self._canonical(path))
+        return self._span(tables.key_numbers, index)
 
     def nearest(self, path: Path) -> tuple[Path, Span] | None:
         """The longest written prefix of ``path`` and the span to point at for it.
@@ -93,3 +205,17 @@ class SourceMap:
             if span is not None:
                 return prefix, span
         return None
+
+
+def _numbers(span: Span) -> Numbers:
+    return (span.line, span.column, span.end_line, span.end_column)
+
+
+class _Tables(NamedTuple):
+    values: dict[Path, int]  # path -> index of its span in value_numbers (4 numbers each)
+    value_numbers: tuple[int, ...]
+    keys: dict[Path, int]
+    key_numbers: tuple[int, ...]
+
+
+_EMPTY_BUILDING: _Building = ([], [], [], [])

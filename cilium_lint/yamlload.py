@@ -22,7 +22,7 @@ from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
-from cilium_lint.sourcemap import Path, SourceMap, Span
+from cilium_lint.sourcemap import Numbers, Path, SourceMap, Span
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -79,31 +79,13 @@ class _EventComposer(Composer):
         self._events.dispose()
 
 
-def _span_setters() -> tuple[Any, ...] | None:
-    """Setters of ``Span``'s slots: a frozen dataclass's ``__init__`` goes through
-    ``object.__setattr__`` once per field, and setting the slots directly makes the same object
-    in about half the time (a document has a span for every key and every value)."""
-    try:
-        setters = tuple(vars(Span)[n].__set__ for n in ("line", "column", "end_line", "end_column"))
-    except (KeyError, AttributeError):
-        return None
-    return setters
-
-
-_SPAN_SETTERS = _span_setters()
-
-
 def _span(node: Node) -> Span:
+    return Span(*_numbers(node))
+
+
+def _numbers(node: Node) -> Numbers:
     start, end = node.start_mark, node.end_mark
-    if _SPAN_SETTERS is None:
-        return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-    set_line, set_column, set_end_line, set_end_column = _SPAN_SETTERS
-    span = Span.__new__(Span)
-    set_line(span, start.line + 1)
-    set_column(span, start.column + 1)
-    set_end_line(span, end.line + 1)
-    set_end_column(span, end.column + 1)
-    return span
+    return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 def _expanded_size(root: Node) -> int:
@@ -225,16 +207,17 @@ class _Builder:
     def build(self, root: Node) -> Any:
         return self._node(root, (), None)
 
-    def _node(self, node: Node, path: Path, key_span: Span | None) -> Any:
+    def _node(self, node: Node, path: Path, key_span: Numbers | None) -> Any:
         seen = self._home.get(id(node))
         if seen is not None:
             # An alias: same data, and positions redirect to where the anchor was written.
-            self.source_map.add_redirect(path, seen[0], key_span)
+            self.source_map.add_redirect_numbers(path, seen[0], key_span)
             return seen[1]
-        span = _span(node)
-        self.source_map.add(path, span, key_span)
+        self.source_map.add_numbers(path, _numbers(node), key_span)
         if isinstance(node, ScalarNode):
             value: Any = _scalar(node)
+            if node.style and "$" in node.value:
+                self.source_map.note_quoted(path)
             self._home[id(node)] = (path, value)
             return value
         if isinstance(node, SequenceNode):
@@ -250,23 +233,23 @@ class _Builder:
         return mapping
 
     def _mapping(self, node: MappingNode, path: Path, mapping: dict[str, Any]) -> None:
-        explicit: dict[str, Span] = {}
+        explicit: dict[str, Numbers] = {}
         merges: list[Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 merges.append(value_node)
                 continue
             key = self._key(key_node)
-            key_span = _span(key_node)
+            key_span = _numbers(key_node)
             first = explicit.get(key)
             if first is not None:
                 self.problems.append(
                     ParseProblem(
                         "CL002",
                         f"duplicate key '{key}' (first defined on line "
-                        f"{first.line + self.line_offset}); "
+                        f"{first[0] + self.line_offset}); "
                         "Flux refuses the file, other tools keep only the last value",
-                        Location(self.path, key_span),
+                        Location(self.path, Span(*key_span)),
                     )
                 )
             explicit.setdefault(key, key_span)  # a third copy still names the first
@@ -275,7 +258,7 @@ class _Builder:
             self._merge(merge, path, mapping, explicit)
 
     def _merge(
-        self, merge: Node, path: Path, mapping: dict[str, Any], explicit: dict[str, Span]
+        self, merge: Node, path: Path, mapping: dict[str, Any], explicit: dict[str, Numbers]
     ) -> None:
         sources = merge.value if isinstance(merge, SequenceNode) else [merge]
         for source in sources:
@@ -290,7 +273,7 @@ class _Builder:
                 if key in explicit or key in mapping:
                     continue  # explicit keys and earlier merges win
                 mapping[key] = value
-                self.source_map.add_redirect((*path, key), (*base, key))
+                self.source_map.add_redirect_numbers((*path, key), (*base, key), None)
 
     def _key(self, node: Node) -> str:
         if isinstance(node, ScalarNode):
@@ -357,6 +340,7 @@ def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
                         )
                     )
                     continue
+                builder.source_map.seal()
                 documents.append(Document(path, index, data, builder.source_map, _span(root)))
                 problems.extend(builder.problems)
         except yaml.composer.ComposerError as exc:

@@ -194,7 +194,6 @@ class Substituter:
         # Without postBuild Flux applies ``${...}`` as written; when the caller knows the whole
         # chain of Kustomizations, that is worth saying (else None: say nothing).
         self.literal_note = literal_note
-        self._lines: dict[str, list[str]] = {}
         self._names_valid: bool | None = None
 
     def document(self, doc: Document) -> Document:
@@ -227,7 +226,7 @@ class Substituter:
             # one pass in C over plain data, where the walk below is Python per node.
             return doc
         try:
-            result = substitute_data(doc.data, self.variables.values, plain=self._plain(doc))
+            result = substitute_data(doc.data, self.variables.values, plain=doc.source_map.is_plain)
         except SubstitutionError as exc:
             path = exc.path or ()
             self.uses.append(Use(self.variables, doc, path, doc.locate(path), None, exc.message))
@@ -254,29 +253,8 @@ class Substituter:
                     f"written as {record.original.strip()} and substituted by Flux "
                     f"(postBuild of {self.variables.owner})"
                 )
-                derived.record(path, Location(origin.path, origin.span, Via(_bare(usage), message)))
+                derived.record(path, origin.with_via(Via(_bare(usage), message)))
         return derived
-
-    def _plain(self, doc: Document) -> Callable[[Path], bool]:
-        lines = self._file_lines(doc.path)
-
-        def plain(path: Path) -> bool:
-            span = doc.source_map.value(path)
-            if span is None or not 0 < span.line <= len(lines):
-                return True
-            char = lines[span.line - 1][span.column - 1 : span.column]
-            return char not in ('"', "'", "|", ">")
-
-        return plain
-
-    def _file_lines(self, path: str) -> list[str]:
-        lines = self._lines.get(path)
-        if lines is None:
-            parsed = self.tree.files.get(path)
-            text = parsed.text if parsed is not None else None
-            lines = text.splitlines() if text else []
-            self._lines[path] = lines
-        return lines
 
     def source(self, source: ConfigSource, namespace: str | None) -> ConfigSource:
         """A ConfigMap or Secret as this Kustomization applies it (for ``valuesFrom``)."""
@@ -409,7 +387,7 @@ def _unknown_record(text: Any) -> Substitution | None:
 
 
 def _bare(location: Location) -> Location:
-    return Location(location.path, location.span)
+    return location.with_via(None)
 
 
 def _definition(record: Substitution) -> Location | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cilium_lint.sourcemap import SourceMap, Span
 from cilium_lint.yamlload import parse_yaml
 
@@ -127,5 +129,31 @@ def test_redirect_costs_one_entry_per_alias() -> None:
     text = "base: &b\n" + base + "".join(f"c{i}: *b\n" for i in range(50))
     smap = parse_yaml(text.encode(), "f.yaml").documents[0].source_map
     assert smap.value(("c49", "k199")) == Span(201, 9, 201, 12)
-    assert len(smap._values) < 300  # 200 children + root + base + 50 aliases' keys only
-    assert len(smap._redirects) == 50
+    assert len(smap._read().values) < 300  # 200 children + root + base + 50 aliases' keys only
+    assert len(smap.redirects()) == 50
+
+
+def test_a_parsed_map_stays_packed_until_read() -> None:
+    """A document's positions cost one blob until something looks one up."""
+    smap = parse_yaml(b"a:\n  b: [1, 2]\nc: &x {d: 1}\ne: *x\n", "f.yaml").documents[0].source_map
+    assert smap._tables is None and isinstance(smap.blob(), bytes)
+    copy = SourceMap.from_blob(smap.blob() or b"", smap.redirects(), smap.quoted())
+    assert copy.value(("a", "b", 1)) == Span(2, 10, 2, 11)
+    assert copy.key(("e",)) == Span(4, 1, 4, 2)
+    assert copy.value(("e", "d")) == Span(3, 11, 3, 12)
+    moved = copy.shifted(lambda s: Span(s.line + 10, s.column, s.end_line + 10, s.end_column))
+    assert moved.value(("a", "b", 1)) == Span(12, 10, 12, 11)
+    assert moved.blob() is None  # a moved map is not what the file says: never cached
+    with pytest.raises(ValueError):
+        copy.add(("z",), Span(1, 1, 1, 2))
+
+
+def test_quoted_scalars_with_a_dollar_are_known_without_reading_positions() -> None:
+    text = b'a: ${X}\nb: "${Y}"\nc: |\n  ${Z}\nd: "no"\n'
+    smap = parse_yaml(text, "f.yaml").documents[0].source_map
+    assert [smap.is_plain(p) for p in [("a",), ("b",), ("c",)]] == [True, False, False]
+    assert smap._tables is None
+    aliased = parse_yaml(b'a: &x "${X}"\nb: *x\nc: &y {d: "${D}"}\ne: *y\n', "f.yaml")
+    smap = aliased.documents[0].source_map
+    assert [smap.is_plain(p) for p in [("b",), ("e", "d")]] == [False, False]
+    assert smap._tables is None
