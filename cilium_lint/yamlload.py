@@ -13,6 +13,7 @@ plain Python data from the nodes itself, because it must differ from PyYAML's co
 from __future__ import annotations
 
 import re
+from sys import intern
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -32,6 +33,7 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 400
 
 _TAG = "tag:yaml.org,2002:"
+_SHARED_TEXT = 64  # scalars up to this length are interned
 _INT_DIGITS = re.compile(r"^[-+]?[0-9_]+$")
 
 
@@ -157,7 +159,9 @@ def _scalar(node: ScalarNode) -> Any:
         return _to_int(value)
     if kind == "float":
         return _to_float(value)
-    return value  # str, timestamp, value ("="), merge, binary: kept as written
+    # str, timestamp, value ("="), merge, binary: kept as written; short ones shared, as
+    # names, kinds and versions recur all over a tree.
+    return intern(value) if len(value) <= _SHARED_TEXT else value
 
 
 def _to_int(text: str) -> Any:
@@ -277,7 +281,10 @@ class _Builder:
 
     def _key(self, node: Node) -> str:
         if isinstance(node, ScalarNode):
-            return str(node.value)
+            # Interned: a tree repeats the same few hundred keys in every document, and one
+            # shared string for each is the largest memory saving of all (and makes paths
+            # share their parts in the packed source maps).
+            return intern(str(node.value))
         # Complex keys do not occur in Kubernetes objects; keep them distinguishable.
         return f"<complex key on line {node.start_mark.line + 1}>"
 
