@@ -13,9 +13,9 @@ plain Python data from the nodes itself, because it must differ from PyYAML's co
 from __future__ import annotations
 
 import re
-from sys import intern
 from collections.abc import Iterable, Iterator
 from itertools import chain
+from sys import intern
 from typing import Any
 
 import yaml
