@@ -123,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
         "-j",
         type=_jobs,
         metavar="N",
-        help="parse in N processes, this one included (default: 1)",
+        help="parse in N processes, this one included (default: one per core, up to 4, "
+        "for 2,000 files or more; 1 below)",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")

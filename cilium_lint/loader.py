@@ -21,20 +21,37 @@ if TYPE_CHECKING:
 # Files per task sent to a worker: large enough to amortise the round trip, small enough to
 # keep every worker busy to the end.
 CHUNK = 128
-# This process's share of the files, relative to a worker's (it also unpacks their results).
-OWN_SHARE = 0.8
+# This process's share of the files, relative to a worker's: the same, as unpacking what the
+# workers send costs little (a parsed file travels as marshal data and a packed source map).
+OWN_SHARE = 1.0
+# Below this many files to parse, starting workers costs more than it saves.
+PARALLEL_FROM = 2000
+# Workers used by default at most, whatever the cores: parsing is a part of a run, and a
+# pre-commit hook shares the machine.
+MAX_DEFAULT_JOBS = 4
 
 
 def workers_for(files: int, jobs: int | None) -> int:
     """Worker processes to parse ``files`` files with, besides this one; 0: parse only here.
 
-    ``jobs`` is the number of processes parsing, this one included; None (the default) means
-    one: on the two-core machine measured (bench/RESULTS.md) workers did not pay for the
-    unpacking and the round trips, so they are only used when asked for.
+    ``jobs`` is the number of processes parsing, this one included. None (the default) means
+    one per usable core, up to :data:`MAX_DEFAULT_JOBS`, for trees of :data:`PARALLEL_FROM`
+    files or more (bench/RESULTS.md measures both).
     """
     if jobs is None:
-        return 0
+        if files < PARALLEL_FROM:
+            return 0
+        jobs = min(_usable_cores(), MAX_DEFAULT_JOBS)
     return max(0, min(jobs - 1, files // CHUNK))
+
+
+def _usable_cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def load_files(

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from cilium_lint import cache as cache_module
-from cilium_lint import cli
+from cilium_lint import cli, loader
 from cilium_lint.cache import CACHE_DIR_NAME, ParseCache, default_directory, pack, unpack
 from cilium_lint.config import Config, load_config
 from cilium_lint.discover import FoundFile, discover
 from cilium_lint.document import ParsedFile
 from cilium_lint.engine import Report, lint
-from cilium_lint.loader import load_files, workers_for
+from cilium_lint.loader import MAX_DEFAULT_JOBS, PARALLEL_FROM, load_files, workers_for
 from cilium_lint.readfile import load_file
 from cilium_lint.registry import load_registry
 
@@ -310,8 +310,14 @@ def test_parallel_parse_is_identical_and_ordered(generated: Path) -> None:
         same(a, b)
 
 
-def test_workers_only_when_asked_for() -> None:
-    assert workers_for(10_000, None) == 0  # serial by default (see bench/RESULTS.md)
+def test_workers_by_default_only_for_large_trees(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "_usable_cores", lambda: 2)
+    assert workers_for(PARALLEL_FROM - 1, None) == 0
+    assert workers_for(10_000, None) == 1  # one per core, this process included
+    monkeypatch.setattr(loader, "_usable_cores", lambda: 64)
+    assert workers_for(10_000, None) == MAX_DEFAULT_JOBS - 1
+    monkeypatch.setattr(loader, "_usable_cores", lambda: 1)
+    assert workers_for(10_000, None) == 0
     assert workers_for(10_000, 1) == 0
     assert workers_for(3, 8) == 0  # not one chunk for a worker
     assert workers_for(1000, 2) == 1  # this process and one worker
