@@ -110,9 +110,12 @@ def _walk_root(
             )
             continue
         subdirs: list[Path] = []
+        # Names are joined to the folder's display path: one relpath per folder, not per file.
+        shown = display_path(directory, cwd)
+        prefix = "" if shown == "." else shown + "/"
         for entry in entries:
             path = Path(entry.path)
-            display = display_path(path, cwd)
+            display = prefix + entry.name
             if _excluded(display, patterns):
                 continue
             try:
