@@ -238,6 +238,8 @@ class _Builder:
         return self._node(root, (), None)
 
     def _node(self, node: Node, path: Path, key_span: Numbers | None) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise _too_deep()
         seen = self._home.get(id(node))
         if seen is not None:
             # An alias: same data, and positions redirect to where the anchor was written.
@@ -354,6 +356,9 @@ def parse_yaml(source: bytes, path: str) -> ParsedFile:
 def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
     result = ParsedFile(path)
     tolerant = False
+    # Without a "*" there is no alias: the document is as big and as deep as it is written (the
+    # size cap bounds the one, the builder the other), and measuring it would be wasted.
+    aliased = b"*" in source
     while True:
         documents: list[Document] = []
         problems: list[ParseProblem] = []
@@ -361,7 +366,8 @@ def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
             for index, root in enumerate(_compose(source, tolerant)):
                 builder = _Builder(path, line_offset)
                 try:
-                    _expanded_size(root)
+                    if aliased:
+                        _expanded_size(root)
                     data = builder.build(root)
                 except (_TooComplex, RecursionError) as exc:
                     reason = str(exc) if isinstance(exc, _TooComplex) else "nesting too deep"
