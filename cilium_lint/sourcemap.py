@@ -94,6 +94,11 @@ class SourceMap:
             kpaths.append(path)
             knums.extend(key)
 
+    def lists(self) -> _Building:
+        """The lists ``add_numbers`` appends to (value paths, value numbers, key paths, key
+        numbers), for the parser to append to directly, in step."""
+        return self._open()
+
     def note_quoted(self, path: Path) -> None:
         """The scalar at ``path`` holds a "$" and is not written plain."""
         self._open()

@@ -227,12 +227,16 @@ def _to_float(text: str) -> Any:
 class _Builder:
     """Builds data and a source map for one document."""
 
-    def __init__(self, path: str, line_offset: int = 0) -> None:
+    def __init__(self, path: str, line_offset: int = 0, aliased: bool = True) -> None:
         self.path = path
         self.line_offset = line_offset  # for messages: lines above an embedded document
         self.source_map = SourceMap()
         self.problems: list[ParseProblem] = []
+        # Where each node was first built, for aliases to find; a file without a "*" has none.
         self._home: dict[int, tuple[Path, Any]] = {}
+        self._aliased = aliased
+        # The source map's lists, appended to directly: this runs for every node of the tree.
+        self._vpaths, self._vnums, self._kpaths, self._knums = self.source_map.lists()
 
     def build(self, root: Node) -> Any:
         return self._node(root, (), None)
@@ -240,27 +244,37 @@ class _Builder:
     def _node(self, node: Node, path: Path, key_span: Numbers | None) -> Any:
         if len(path) > MAX_DEPTH:
             raise _too_deep()
-        seen = self._home.get(id(node))
-        if seen is not None:
-            # An alias: same data, and positions redirect to where the anchor was written.
-            self.source_map.add_redirect_numbers(path, seen[0], key_span)
-            return seen[1]
-        self.source_map.add_numbers(path, _numbers(node), key_span)
+        aliased = self._aliased
+        if aliased:
+            seen = self._home.get(id(node))
+            if seen is not None:
+                # An alias: same data, and positions redirect to where the anchor was written.
+                self.source_map.add_redirect_numbers(path, seen[0], key_span)
+                return seen[1]
+        start, end = node.start_mark, node.end_mark
+        self._vpaths.append(path)
+        self._vnums.extend((start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+        if key_span is not None:
+            self._kpaths.append(path)
+            self._knums.extend(key_span)
         if isinstance(node, ScalarNode):
             value: Any = _scalar(node)
             if node.style and "$" in node.value:
                 self.source_map.note_quoted(path)
-            self._home[id(node)] = (path, value)
+            if aliased:
+                self._home[id(node)] = (path, value)
             return value
         if isinstance(node, SequenceNode):
             items: list[Any] = []
-            self._home[id(node)] = (path, items)
+            if aliased:
+                self._home[id(node)] = (path, items)
             for index, item in enumerate(node.value):
                 items.append(self._node(item, (*path, index), None))
             return items
         assert isinstance(node, MappingNode)
         mapping: dict[str, Any] = {}
-        self._home[id(node)] = (path, mapping)
+        if aliased:
+            self._home[id(node)] = (path, mapping)
         self._mapping(node, path, mapping)
         return mapping
 
@@ -364,7 +378,7 @@ def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
         problems: list[ParseProblem] = []
         try:
             for index, root in enumerate(_compose(source, tolerant)):
-                builder = _Builder(path, line_offset)
+                builder = _Builder(path, line_offset, aliased)
                 try:
                     if aliased:
                         _expanded_size(root)
