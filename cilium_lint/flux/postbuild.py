@@ -226,7 +226,12 @@ class Substituter:
             # one pass in C over plain data, where the walk below is Python per node.
             return doc
         try:
-            result = substitute_data(doc.data, self.variables.values, plain=doc.source_map.is_plain)
+            result = substitute_data(
+                doc.data,
+                self.variables.values,
+                plain=doc.source_map.is_plain,
+                names_checked=self._names_valid,
+            )
         except SubstitutionError as exc:
             path = exc.path or ()
             self.uses.append(Use(self.variables, doc, path, doc.locate(path), None, exc.message))

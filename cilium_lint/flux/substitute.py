@@ -61,6 +61,7 @@ import re
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeAlias
 
 import yaml
@@ -214,6 +215,7 @@ class SubstitutedData(NamedTuple):
     keys: dict[Path, Substitution]
 
 
+@lru_cache(maxsize=4096)  # every Kustomization checks the same cluster-wide names
 def valid_name(name: str) -> bool:
     """Whether Flux accepts ``name`` as a variable name."""
     return VARIABLE_NAME.match(name) is not None
@@ -273,9 +275,13 @@ def substitute_data(
     *,
     strict: bool = False,
     plain: Callable[[Path], bool] | None = None,
+    names_checked: bool = False,
 ) -> SubstitutedData:
     """Substitute every string (mapping keys too) in plain data; the input is not modified, and
     the result shares with it every part that holds no ``$``.
+
+    ``names_checked``: the caller has made sure that :func:`invalid_names` finds nothing in
+    ``variables`` (it substitutes many documents with the same ones).
 
     ``plain(path)`` tells whether the scalar at ``path`` (original data) was written plain,
     not quoted and not a block scalar: such values are passed through :func:`retype` when
@@ -283,7 +289,8 @@ def substitute_data(
     YAML-to-JSON step turns every key into a string). When two keys substitute to the same
     text the later one wins, as in the controller's YAML decoder. Errors carry ``path``.
     """
-    _check_names(variables)
+    if not names_checked:
+        _check_names(variables)
     walker = _DataWalker(variables, strict, plain)
     try:
         new = walker.walk(data, (), 0)
