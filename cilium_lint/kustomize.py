@@ -136,15 +136,21 @@ class TreeFiles:
         for listed in self.entries.values():
             listed.sort()
         self.base = base
+        # Remembered: the graph asks for the same few folders once per Kustomization.
+        self._absolute: dict[str, str] = {}
+        self._folder_display: dict[str, str] = {}
 
     def absolute(self, display: str) -> str:
-        return _norm(posixpath.join(self.base, display))
+        known = self._absolute.get(display)
+        if known is None:
+            known = self._absolute[display] = _norm(posixpath.join(self.base, display))
+        return known
 
     def display_of(self, absolute: str) -> str:
-        known = self.display.get(absolute)
-        if known is not None:
-            return known
-        return _norm(os.path.relpath(absolute, self.base))
+        known = self.display.get(absolute) or self._folder_display.get(absolute)
+        if known is None:
+            known = self._folder_display[absolute] = _norm(os.path.relpath(absolute, self.base))
+        return known
 
     def is_file(self, absolute: str) -> bool:
         return absolute in self.display

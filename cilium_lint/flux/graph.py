@@ -278,8 +278,16 @@ class _Resolver:
             folder = absolute if absolute.is_dir() else absolute.parent
             bases.append(_norm(str(folder)))
         self.bases = list(dict.fromkeys(bases))
+        # (spec.path, folder written in) -> the folder: each is asked for more than once.
+        self._folders: dict[tuple[str, str], str | None] = {}
 
     def folder(self, spec_path: str, written_in: str) -> str | None:
+        key = (spec_path, posixpath.dirname(written_in))
+        if key not in self._folders:
+            self._folders[key] = self._find_folder(spec_path, written_in)
+        return self._folders[key]
+
+    def _find_folder(self, spec_path: str, written_in: str) -> str | None:
         relative = spec_path.strip().lstrip("/") or "."
         here = posixpath.dirname(self.files.absolute(written_in))
         candidates = list(self.bases)
