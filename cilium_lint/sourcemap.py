@@ -9,7 +9,8 @@ anchored node is.
 from __future__ import annotations
 
 import marshal
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
 
@@ -19,9 +20,10 @@ Path: TypeAlias = tuple[PathKey, ...]
 # line, column, end line, end column
 Numbers: TypeAlias = tuple[int, int, int, int]
 
-# What a map holds while it is built: value paths, value numbers, key paths and key numbers, in
-# the order they were added.
-_Building: TypeAlias = tuple[list[Path], list[int], list[Path], list[int]]
+# What a map holds while it is built, in the order things were added: value paths, their
+# numbers (4 a span), for each key the index of the value it belongs to, key numbers, and the
+# keys of aliases (which have no value of their own) with their numbers.
+_Building: TypeAlias = tuple[list[Path], list[int], list[int], list[int], list[Path], list[int]]
 
 # A chain of redirects longer than this can only be a cycle.
 _MAX_REDIRECTS = 64
@@ -54,9 +56,8 @@ class SourceMap:
 
     def __init__(self) -> None:
         self._blob: bytes | None = None
-        # While a document is built: value paths, value numbers, key paths, key numbers (the
-        # builder appends to them; ``seal`` packs them).
-        self._building: _Building = ([], [], [], [])
+        # While a document is built (the builder appends to these; ``seal`` packs them).
+        self._building: _Building = ([], [], [], [], [], [])
         self._tables: _Tables | None = None
         self._move: Callable[[Span], Span] | None = None
         self._redirects: dict[Path, Path] = {}
@@ -80,24 +81,25 @@ class SourceMap:
     # The parser's forms: a span as its four numbers, as it has no ``Span`` to give.
 
     def add_numbers(self, path: Path, value: Numbers, key: Numbers | None) -> None:
-        vpaths, vnums, kpaths, knums = self._open()
+        vpaths, vnums, owners, knums, _, _ = self._open()
         vpaths.append(path)
         vnums.extend(value)
         if key is not None:
-            kpaths.append(path)
+            owners.append(len(vpaths) - 1)
             knums.extend(key)
 
     def add_redirect_numbers(self, path: Path, target: Path, key: Numbers | None) -> None:
-        _, _, kpaths, knums = self._open()
+        _, _, _, _, alias_keys, alias_knums = self._open()
         self._redirects[path] = target
         if key is not None:
-            kpaths.append(path)
-            knums.extend(key)
+            alias_keys.append(path)
+            alias_knums.extend(key)
 
-    def lists(self) -> _Building:
-        """The lists ``add_numbers`` appends to (value paths, value numbers, key paths, key
-        numbers), for the parser to append to directly, in step."""
-        return self._open()
+    def lists(self) -> tuple[list[Path], list[int], list[int], list[int]]:
+        """What ``add_numbers`` appends to, for the parser to append to directly and in step:
+        value paths, their numbers, the value each key belongs to (by index), key numbers."""
+        vpaths, vnums, owners, knums, _, _ = self._open()
+        return vpaths, vnums, owners, knums
 
     def note_quoted(self, path: Path) -> None:
         """The scalar at ``path`` holds a "$" and is not written plain."""
@@ -112,7 +114,16 @@ class SourceMap:
     def seal(self) -> None:
         """Pack what was added into one blob (the builder calls this when a document ends)."""
         if self._blob is None and self._tables is None:
-            self._blob = marshal.dumps(tuple(map(tuple, self._building)), 4)
+            vpaths, vnums, owners, knums, alias_keys, alias_knums = self._building
+            packed = (
+                tuple(vpaths),
+                _packed(vnums),
+                _packed(owners),
+                _packed(knums),
+                tuple(alias_keys),
+                _packed(alias_knums),
+            )
+            self._blob = marshal.dumps(packed, 4)
             self._building = _EMPTY_BUILDING
 
     def blob(self) -> bytes | None:
@@ -147,20 +158,25 @@ class SourceMap:
         tables = self._tables
         if tables is None:
             if self._blob is not None:
-                vpaths, vnums, kpaths, knums = marshal.loads(self._blob)
+                vpaths, vnums, owners, knums, alias_keys, alias_knums = marshal.loads(self._blob)
+                vnums, owners = _unpacked(vnums), _unpacked(owners)
+                knums, alias_knums = _unpacked(knums), _unpacked(alias_knums)
             else:
-                vpaths, vnums, kpaths, knums = self._building
+                vpaths, vnums, owners, knums, alias_keys, alias_knums = self._building
+            # Keys of written values come first in the key numbers, then the aliases' own keys.
+            keys = {vpaths[owner]: i for i, owner in enumerate(owners)}
+            keys.update((path, len(owners) + i) for i, path in enumerate(alias_keys))
             tables = _Tables(
                 {path: i for i, path in enumerate(vpaths)},
-                tuple(vnums),
-                {path: i for i, path in enumerate(kpaths)},
-                tuple(knums),
+                vnums,
+                keys,
+                [*knums, *alias_knums],
             )
             self._tables = tables
             self._building = _EMPTY_BUILDING
         return tables
 
-    def _span(self, numbers: tuple[int, ...], index: int | None) -> Span | None:
+    def _span(self, numbers: Sequence[int], index: int | None) -> Span | None:
         if index is None:
             return None
         at = 4 * index
@@ -216,11 +232,23 @@ def _numbers(span: Span) -> Numbers:
     return (span.line, span.column, span.end_line, span.end_column)
 
 
+def _packed(numbers: list[int]) -> tuple[str, bytes]:
+    """Numbers as machine integers: 2 bytes each in most documents (marshal takes 5)."""
+    code = "H" if not numbers or max(numbers) < 65536 else "Q"
+    return code, array(code, numbers).tobytes()
+
+
+def _unpacked(packed: tuple[str, bytes]) -> array[int]:
+    numbers = array(packed[0])
+    numbers.frombytes(packed[1])
+    return numbers
+
+
 class _Tables(NamedTuple):
     values: dict[Path, int]  # path -> index of its span in value_numbers (4 numbers each)
-    value_numbers: tuple[int, ...]
+    value_numbers: Sequence[int]
     keys: dict[Path, int]
-    key_numbers: tuple[int, ...]
+    key_numbers: Sequence[int]
 
 
-_EMPTY_BUILDING: _Building = ([], [], [], [])
+_EMPTY_BUILDING: _Building = ([], [], [], [], [], [])

@@ -236,7 +236,7 @@ class _Builder:
         self._home: dict[int, tuple[Path, Any]] = {}
         self._aliased = aliased
         # The source map's lists, appended to directly: this runs for every node of the tree.
-        self._vpaths, self._vnums, self._kpaths, self._knums = self.source_map.lists()
+        self._vpaths, self._vnums, self._owners, self._knums = self.source_map.lists()
 
     def build(self, root: Node) -> Any:
         return self._node(root, (), None)
@@ -255,7 +255,7 @@ class _Builder:
         self._vpaths.append(path)
         self._vnums.extend((start.line + 1, start.column + 1, end.line + 1, end.column + 1))
         if key_span is not None:
-            self._kpaths.append(path)
+            self._owners.append(len(self._vpaths) - 1)
             self._knums.extend(key_span)
         if isinstance(node, ScalarNode):
             value: Any = _scalar(node)

@@ -157,3 +157,12 @@ def test_quoted_scalars_with_a_dollar_are_known_without_reading_positions() -> N
     smap = aliased.documents[0].source_map
     assert [smap.is_plain(p) for p in [("b",), ("e", "d")]] == [False, False]
     assert smap._tables is None
+
+
+def test_positions_beyond_two_bytes_survive_packing() -> None:
+    long_value = "x" * 70_000
+    text = f"a: {long_value}\nb: 1\n".encode()
+    smap = parse_yaml(text, "f.yaml").documents[0].source_map
+    copy = SourceMap.from_blob(smap.blob() or b"", smap.redirects(), smap.quoted())
+    assert copy.value(("a",)) == Span(1, 4, 1, 70_004)
+    assert copy.key(("b",)) == Span(2, 1, 2, 2)
