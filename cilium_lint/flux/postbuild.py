@@ -105,16 +105,17 @@ def _flat(text: str) -> str:
     return text.replace("\n", "")  # the controller drops newlines from every value
 
 
-# Many Kustomizations read the same cluster-settings: its variables are made once per source.
-_VARIABLES: weakref.WeakKeyDictionary[ConfigSource, dict[str, Variable]] = (
+# Many Kustomizations read the same cluster-settings: its variables are made once per source,
+# with whether any of them cannot be read.
+_VARIABLES: weakref.WeakKeyDictionary[ConfigSource, tuple[dict[str, Variable], bool]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _source_variables(source: ConfigSource) -> dict[str, Variable]:
+def _source_variables(source: ConfigSource) -> tuple[dict[str, Variable], bool]:
     known = _VARIABLES.get(source)
     if known is None:
-        known = {
+        variables = {
             key: Variable(
                 key,
                 None if source.encrypted or entry.text is None else _flat(entry.text),
@@ -122,7 +123,8 @@ def _source_variables(source: ConfigSource) -> dict[str, Variable]:
             )
             for key, entry in source.entries.items()
         }
-        _VARIABLES[source] = known
+        unreadable = any(variable.value is None for variable in variables.values())
+        known = _VARIABLES[source] = (variables, unreadable)
     return known
 
 
@@ -136,6 +138,7 @@ def variables_of(
     if not isinstance(postbuild, dict):
         return Variables(owner, enabled=False)
     found = Variables(owner, enabled=True)
+    shared = False
     namespace = dig(data, ("metadata", "namespace"))
     namespace = namespace if isinstance(namespace, str) else None
     refs = postbuild.get("substituteFrom")
@@ -167,16 +170,27 @@ def variables_of(
                     source.location.path,
                 )
             )
-        for key, variable in _source_variables(source).items():
-            found.values[key] = variable
-            if variable.value is None:
-                found.encrypted[key] = label
-            elif found.encrypted:
-                found.encrypted.pop(key, None)
+        variables, unreadable = _source_variables(source)
+        if not found.values:
+            # Shared with every Kustomization that reads the same source (copied before any
+            # other source or inline variable is added): thousands read one cluster-settings.
+            found.values, shared = variables, True
+        else:
+            if shared:
+                found.values, shared = dict(found.values), False
+            found.values.update(variables)
+        if unreadable or found.encrypted:
+            for key, variable in variables.items():
+                if variable.value is None:
+                    found.encrypted[key] = label
+                else:
+                    found.encrypted.pop(key, None)
     inline = postbuild.get("substitute")
     for key, value in (inline if isinstance(inline, dict) else {}).items():
         text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
         location = document.locate(("spec", "postBuild", "substitute", key))
+        if shared:
+            found.values, shared = dict(found.values), False
         found.values[str(key)] = Variable(str(key), _flat(str(text)), location)
         found.encrypted.pop(str(key), None)
     return found
