@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,12 @@ from contextlib import redirect_stdout
 from typing import Any
 
 TIMES: dict[str, float] = {}
+PEAK_MB: dict[str, float] = {}  # the process's peak RSS when each stage last ended
+
+
+def peak_mb() -> float:
+    # ru_maxrss is in KB on Linux (bytes on macOS: the column is then off by 1024).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed(owner: Any, name: str, label: str) -> None:
@@ -30,6 +37,7 @@ def timed(owner: Any, name: str, label: str) -> None:
             return original(*args, **kwargs)
         finally:
             TIMES[label] = TIMES.get(label, 0.0) + time.perf_counter() - start
+            PEAK_MB[label] = peak_mb()
 
     setattr(owner, name, wrapper)
 
@@ -68,9 +76,11 @@ def main(argv: list[str]) -> int:
         v for k, v in TIMES.items() if not k.startswith(("import", " ")) and k != "other"
     )
     width = max(map(len, TIMES))
+    print(f"{'stage':<{width}}  {'time':>10}  {'share':>6}  peak RSS after")
     for label, seconds in TIMES.items():
-        print(f"{label:<{width}}  {seconds:8.3f} s  {seconds / total:6.1%}")
-    print(f"{'total':<{width}}  {total:8.3f} s   (exit {code})")
+        peak = f"{PEAK_MB[label]:8.0f} MB" if label in PEAK_MB else ""
+        print(f"{label:<{width}}  {seconds:8.3f} s  {seconds / total:6.1%}  {peak}")
+    print(f"{'total':<{width}}  {total:8.3f} s  (exit {code}, peak RSS {peak_mb():.0f} MB)")
     return 0
 
 

@@ -15,7 +15,8 @@ so rules can report a reference that resolves to nothing, or to a value that can
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ class Variables:
 
     owner: str  # e.g. Kustomization/flux-system/plex, for messages
     enabled: bool  # Flux substitutes at all (``spec.postBuild`` is set)
-    values: dict[str, Variable] = field(default_factory=dict)
+    values: Mapping[str, Variable] = field(default_factory=dict)
     # Sources Flux reads that cannot be read here (not in the tree): any undefined variable
     # might come from one of them.
     unreadable: list[str] = field(default_factory=list)
@@ -138,7 +139,8 @@ def variables_of(
     if not isinstance(postbuild, dict):
         return Variables(owner, enabled=False)
     found = Variables(owner, enabled=True)
-    shared = False
+    from_sources: dict[str, Variable] = {}
+    shared = False  # from_sources is a source's own (cached) mapping
     namespace = dig(data, ("metadata", "namespace"))
     namespace = namespace if isinstance(namespace, str) else None
     refs = postbuild.get("substituteFrom")
@@ -171,14 +173,14 @@ def variables_of(
                 )
             )
         variables, unreadable = _source_variables(source)
-        if not found.values:
-            # Shared with every Kustomization that reads the same source (copied before any
-            # other source or inline variable is added): thousands read one cluster-settings.
-            found.values, shared = variables, True
+        if not from_sources:
+            # Shared with every Kustomization that reads the same source (copied before another
+            # source is added): thousands of them read one cluster-settings.
+            from_sources, shared = variables, True
         else:
             if shared:
-                found.values, shared = dict(found.values), False
-            found.values.update(variables)
+                from_sources, shared = dict(from_sources), False
+            from_sources.update(variables)
         if unreadable or found.encrypted:
             for key, variable in variables.items():
                 if variable.value is None:
@@ -186,13 +188,14 @@ def variables_of(
                 else:
                     found.encrypted.pop(key, None)
     inline = postbuild.get("substitute")
+    own: dict[str, Variable] = {}
     for key, value in (inline if isinstance(inline, dict) else {}).items():
         text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
         location = document.locate(("spec", "postBuild", "substitute", key))
-        if shared:
-            found.values, shared = dict(found.values), False
-        found.values[str(key)] = Variable(str(key), _flat(str(text)), location)
+        own[str(key)] = Variable(str(key), _flat(str(text)), location)
         found.encrypted.pop(str(key), None)
+    # Inline variables win over the sources'; layered rather than copied into them.
+    found.values = ChainMap(own, from_sources) if own and from_sources else own or from_sources
     return found
 
 
