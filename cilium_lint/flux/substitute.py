@@ -62,6 +62,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any, NamedTuple, TypeAlias
 
 import yaml
@@ -731,37 +732,36 @@ class _DataWalker:
                     raise
             return result.text
         if isinstance(node, dict):
-            out: dict[Any, Any] = {}
-            for key, value in node.items():
-                child = (*path, key)
+            # Copied from the first entry that changes; a mapping where nothing changes is
+            # returned as it is, shared with the input.
+            out: dict[Any, Any] | None = None
+            for index, (key, value) in enumerate(node.items()):
                 new_key = key
                 if isinstance(key, str) and "$" in key:
-                    result = self.text(key, child, True)
+                    result = self.text(key, (*path, key), True)
                     if result.changed or result.expressions:
-                        self.keys[child] = result
+                        self.keys[(*path, key)] = result
                         new_key = result.text
-                out[new_key] = value if _no_dollar(value) else self.walk(value, child, depth + 1)
-            return out
+                new_value = value
+                if isinstance(value, dict | list) or (isinstance(value, str) and "$" in value):
+                    new_value = self.walk(value, (*path, key), depth + 1)
+                if out is None and (new_key is not key or new_value is not value):
+                    out = dict(islice(node.items(), index))
+                if out is not None:
+                    out[new_key] = new_value
+            return node if out is None else out
         if isinstance(node, list):
-            items = []
+            items: list[Any] | None = None
             for index, item in enumerate(node):  # a loop, not a comprehension: one frame a level
-                items.append(
-                    item if _no_dollar(item) else self.walk(item, (*path, index), depth + 1)
-                )
-            return items
+                new_item = item
+                if isinstance(item, dict | list) or (isinstance(item, str) and "$" in item):
+                    new_item = self.walk(item, (*path, index), depth + 1)
+                if items is None and new_item is not item:
+                    items = node[:index]
+                if items is not None:
+                    items.append(new_item)
+            return node if items is None else items
         return node
-
-
-def _no_dollar(node: Any) -> bool:
-    """A part of the data that substitution leaves as it is (shared, not copied, in the result).
-
-    ``repr`` of plain data is one pass in C; walking it here would be Python per node.
-    """
-    if isinstance(node, str):
-        return "$" not in node
-    if isinstance(node, dict | list):
-        return "$" not in repr(node)
-    return True
 
 
 # --- the string operators (fluxcd/pkg envsubst/funcs.go), on UTF-8 bytes as in Go --------

@@ -454,6 +454,11 @@ def test_substitute_data_shares_what_holds_no_dollar() -> None:
     assert result.data["c"]["e"] is data["c"]["e"]
     assert result.data["c"] is not data["c"]
     assert data["c"]["d"] == "${V}"
+    listed = {"l": [{"a": "b"}, "${V}", [2]], "m": ["x", {"y": "${V}"}]}
+    result = substitute_data(listed, variables_from({"V": "v"}))
+    assert result.data == {"l": [{"a": "b"}, "v", [2]], "m": ["x", {"y": "v"}]}
+    assert result.data["l"][0] is listed["l"][0] and result.data["l"][2] is listed["l"][2]
+    assert result.data["m"] is not listed["m"] and listed["m"][1] == {"y": "${V}"}
 
 
 def test_helmrelease_values_tree() -> None:
