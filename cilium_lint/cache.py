@@ -50,7 +50,7 @@ _PARSER_MODULES = ("cache", "document", "readfile", "sourcemap", "yamlload")
 
 # The compact form relies on these shapes; if they change, packing is refused rather than wrong.
 _EXPECTED_FIELDS = {
-    ParsedFile: ("path", "documents", "problems", "text"),
+    ParsedFile: ("path", "documents", "problems", "text", "_reread"),
     Document: ("path", "index", "data", "source_map", "span", "encrypted"),
     ParseProblem: ("rule_id", "message", "location"),
     Span: ("line", "column", "end_line", "end_column"),

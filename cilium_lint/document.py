@@ -137,4 +137,22 @@ class ParsedFile:
     path: str
     documents: list[Document] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
-    text: str | None = None  # decoded text, kept for inline suppression comments
+    # The decoded text. Kept when it holds an inline suppression comment ("cilium-lint:"); else
+    # let go after loading (see ``release_text``), as only a few files are ever read again.
+    text: str | None = None
+    _reread: Callable[[], str | None] | None = None
+
+    def release_text(self, reread: Callable[[], str | None]) -> None:
+        """Let the text go unless it holds a suppression comment; ``reread`` gets it back."""
+        if self.text is not None and MARKER not in self.text:
+            self.text, self._reread = None, reread
+
+    def full_text(self) -> str | None:
+        """The text, read again if it was let go (None if the file is gone or changed since)."""
+        if self.text is None and self._reread is not None:
+            self.text, self._reread = self._reread(), None
+        return self.text
+
+
+# What every inline suppression comment holds: a text without it has none to read.
+MARKER = "cilium-lint:"

@@ -288,7 +288,8 @@ def _trim(location: Location, lines: dict[str, list[str]], tree: Tree) -> Locati
         return location
     if location.path not in lines:
         parsed = tree.files.get(location.path)
-        lines[location.path] = parsed.text.splitlines() if parsed and parsed.text else []
+        whole = parsed.full_text() if parsed else None
+        lines[location.path] = whole.splitlines() if whole else []
     text = lines[location.path]
     if span.end_line > len(text) + 1:
         return location

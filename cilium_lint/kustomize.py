@@ -782,7 +782,8 @@ def embedded_documents(owner: Document, where: Path, text: str, files: TreeFiles
     it is a block scalar, else pinned to the string."""
     location = owner.locate(where)
     parsed_file = files.tree.files.get(owner.path)
-    lines = parsed_file.text.splitlines() if parsed_file and parsed_file.text else []
+    whole = parsed_file.full_text() if parsed_file else None
+    lines = whole.splitlines() if whole else []
     span = location.span
     header = lines[span.line - 1][span.column - 1 :] if 0 < span.line <= len(lines) else ""
     if header.startswith(("|", ">")):

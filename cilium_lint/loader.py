@@ -7,7 +7,8 @@ results come back in the order of ``found``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cilium_lint.cache import ParseCache, pack, unpack
@@ -78,24 +79,52 @@ def load_files(
             todo.append((position, item, key, text))
         else:
             parsed.text = text
+            _release_text(parsed, item, max_bytes)
             results[position] = parsed
-    parsed_files = _parse_all([item for _, item, _, _ in todo], max_bytes, jobs)
-    for (position, _, known_key, known_text), parsed in zip(todo, parsed_files, strict=True):
-        results[position] = parsed
+
+    def finish(index: int, parsed: ParsedFile) -> None:
+        # Called as each file is parsed, so that its text can be let go before the next one is
+        # read: the space freed is reused, and the peak never holds every text at once.
+        position, item, known_key, known_text = todo[index]
         # Stored only when the file still held the bytes it was keyed by when it was parsed.
         if cache is not None and known_key is not None and parsed.text == known_text:
             cache.put(known_key, parsed)
-    assert all(r is not None for r in results)
-    return [r for r in results if r is not None]
+        _release_text(parsed, item, max_bytes)
+        results[position] = parsed
+
+    _parse_all([item for _, item, _, _ in todo], max_bytes, jobs, finish)
+    loaded = [r for r in results if r is not None]
+    assert len(loaded) == len(found)
+    return loaded
 
 
-def _parse_all(found: list[FoundFile], max_bytes: int, jobs: int | None) -> list[ParsedFile]:
+def _release_text(parsed: ParsedFile, item: FoundFile, max_bytes: int) -> None:
+    text = parsed.text
+    if text is not None:
+        parsed.release_text(partial(_read_again, item, max_bytes, len(text), hash(text)))
+
+
+def _read_again(item: FoundFile, max_bytes: int, length: int, digest: int) -> str | None:
+    """A file's text read again, if it is still the text that was parsed."""
+    raw = read_bytes(item, max_bytes)
+    text = None if isinstance(raw, str) else decode_text(raw)
+    if text is None or len(text) != length or hash(text) != digest:
+        return None  # gone or changed since: read as if the file had no text
+    return text
+
+
+def _parse_all(
+    found: list[FoundFile],
+    max_bytes: int,
+    jobs: int | None,
+    done: Callable[[int, ParsedFile], None],
+) -> None:
+    """Parse every file, calling ``done(index, parsed)`` for each, in order."""
     workers = workers_for(len(found), jobs)
-    if workers:
-        parsed = _parse_parallel(found, max_bytes, workers)
-        if parsed is not None:
-            return parsed
-    return [load_file(item, max_bytes) for item in found]
+    if workers and _parse_parallel(found, max_bytes, workers, done):
+        return
+    for index, item in enumerate(found):
+        done(index, load_file(item, max_bytes))
 
 
 def _load_chunk(chunk: list[FoundFile], max_bytes: int) -> list[bytes | ParsedFile]:
@@ -119,46 +148,47 @@ def _context() -> BaseContext | None:
 
 
 def _parse_parallel(
-    found: list[FoundFile], max_bytes: int, workers: int
-) -> list[ParsedFile] | None:
-    """Every file parsed by ``workers`` processes, in order; None if the pool cannot run."""
+    found: list[FoundFile], max_bytes: int, workers: int, done: Callable[[int, ParsedFile], None]
+) -> bool:
+    """Every file parsed by ``workers`` processes, ``done`` called in order; False if the pool
+    cannot run (then the caller parses them all again, ``done`` included)."""
     # Imported here: most runs are small trees, parsed in this process.
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     from pickle import PicklingError
 
-    # This process parses a share itself while the workers parse the rest; a smaller share,
-    # as it also unpacks what the workers send.
+    # This process parses a share itself while the workers parse the rest.
     own = int(len(found) * OWN_SHARE / (workers + 1))
     mine, theirs = found[:own], found[own:]
     chunks = [theirs[i : i + CHUNK] for i in range(0, len(theirs), CHUNK)]
-    results: list[ParsedFile] = []
     try:
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=_context(), initializer=_ignore_interrupts
         )
     except (OSError, ImportError, NotImplementedError):
-        return None  # no processes here (a sandbox without semaphores)
+        return False  # no processes here (a sandbox without semaphores)
     try:
         futures = [pool.submit(_load_chunk, chunk, max_bytes) for chunk in chunks]
-        results += [load_file(item, max_bytes) for item in mine]
+        for index, item in enumerate(mine):
+            done(index, load_file(item, max_bytes))
+        index = len(mine)
         for chunk, future in zip(chunks, futures, strict=True):
             for item, result in zip(chunk, future.result(), strict=True):
                 if isinstance(result, ParsedFile):
-                    results.append(result)
-                    continue
-                parsed = unpack(result, item.display)
-                # Never expected; parse here rather than lose the file.
-                results.append(parsed or load_file(item, max_bytes))
+                    done(index, result)
+                else:
+                    # Never expected to fail; parse here rather than lose the file.
+                    done(index, unpack(result, item.display) or load_file(item, max_bytes))
+                index += 1
     except (BrokenProcessPool, OSError, PicklingError):
         _stop(pool)
-        return None  # a worker died or could not send its result: parse in this process
+        return False  # a worker died or could not send its result: parse in this process
     except BaseException:
         # Ctrl-C or an error here: never wait for workers that may be blocked on a full pipe.
         _stop(pool)
         raise
     pool.shutdown(wait=True)
-    return results
+    return True
 
 
 def _ignore_interrupts() -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cilium_lint.document import Location
+from cilium_lint.document import MARKER, Location
 from cilium_lint.sourcemap import Span
 from cilium_lint.tree import Tree
 
@@ -125,7 +125,8 @@ def collect(tree: Tree) -> tuple[list[Suppression], list[SuppressionProblem]]:
     problems: list[SuppressionProblem] = []
     sources: list[Iterable[Suppression | SuppressionProblem]] = [_annotation_suppressions(tree)]
     for path, parsed in tree.files.items():
-        if parsed.text and "cilium-lint:" in parsed.text:
+        # A text that was let go after loading holds no marker (ParsedFile.release_text).
+        if parsed.text and MARKER in parsed.text:
             sources.append(_comment_suppressions(path, parsed.text))
     for source in sources:
         for item in source:

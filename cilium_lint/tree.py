@@ -291,8 +291,9 @@ class TreeBuilder:
 
     def _read_text(self, display: str) -> str | None:
         parsed = self.files.get(display)
-        if parsed is not None and parsed.text is not None:
-            return parsed.text
+        text = parsed.full_text() if parsed is not None else None
+        if text is not None:
+            return text
         raw = read_bytes(FoundFile(self.cwd / display, display), self.max_bytes)
         return None if isinstance(raw, str) else decode_text(raw)
 
@@ -374,7 +375,8 @@ def _written_source(obj: KObject, parsed: ParsedFile) -> ConfigSource:
         obj.locate("metadata", "name"),
         encrypted=obj.doc.encrypted,
     )
-    lines = parsed.text.splitlines() if parsed.text else []
+    whole = parsed.full_text()
+    lines = whole.splitlines() if whole else []
     for field_name in ("data", "stringData"):
         data = obj.get(field_name)
         if not isinstance(data, dict):

@@ -14,6 +14,7 @@ so rules can report a reference that resolves to nothing, or to a value that can
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections import ChainMap
 from collections.abc import Callable, Mapping
@@ -305,7 +306,7 @@ class Substituter:
             if parsed is None:
                 return None
             documents = [self._data(d) for d in parsed.documents]
-            return ParsedFile(parsed.path, documents, parsed.problems, parsed.text)
+            return dataclasses.replace(parsed, documents=documents)
 
         return DataEntry(entry.key, text, entry.location, load)
 

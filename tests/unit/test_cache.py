@@ -43,7 +43,7 @@ TRICKY = {
 
 def same(a: ParsedFile, b: ParsedFile) -> None:
     """Equal in every part, including the source maps' order."""
-    assert (a.path, a.text, a.problems) == (b.path, b.text, b.problems)
+    assert (a.path, a.full_text(), a.problems) == (b.path, b.full_text(), b.problems)
     assert len(a.documents) == len(b.documents)
     for x, y in zip(a.documents, b.documents, strict=True):
         assert (x.path, x.index, x.data, x.span, x.encrypted) == (
@@ -321,3 +321,17 @@ def test_workers_by_default_only_for_large_trees(monkeypatch: pytest.MonkeyPatch
     assert workers_for(10_000, 1) == 0
     assert workers_for(3, 8) == 0  # not one chunk for a worker
     assert workers_for(1000, 2) == 1  # this process and one worker
+
+
+def test_texts_without_a_suppression_are_let_go_and_read_again(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {"plain.yaml": "a: 1\n", "marked.yaml": "a: 1  # cilium-lint: disable=CL101 -- why\n"},
+    )
+    found = found_in(root)
+    marked, plain = load_files(found, Config().max_file_size)
+    assert marked.text is not None and plain.text is None  # let go: no "cilium-lint:" in it
+    assert plain.full_text() == "a: 1\n"  # read again on demand
+    _, plain_again = load_files(found, Config().max_file_size)
+    (root / "plain.yaml").write_text("a: 2\n", encoding="utf-8")
+    assert plain_again.full_text() is None  # changed since it was parsed: not trusted
