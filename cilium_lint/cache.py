@@ -91,6 +91,7 @@ def pack(parsed: ParsedFile, with_text: bool = False) -> bytes | None:
                 source_map,
                 tuple(doc.source_map.redirects().items()),
                 tuple(doc.source_map.quoted()),
+                doc.source_map.preorder(),
             )
         )
     problems: list[tuple[Any, ...]] = []
@@ -113,10 +114,10 @@ def unpack(blob: bytes, path: str) -> ParsedFile | None:
         if fmt != FORMAT or packed_path != path:
             return None
         parsed = ParsedFile(path)
-        for index, data, span, encrypted, source_map, redirects, quoted in docs:
+        for index, data, span, encrypted, source_map, redirects, quoted, preorder in docs:
             if not isinstance(source_map, bytes):
                 return None
-            positions = SourceMap.from_blob(source_map, dict(redirects), list(quoted))
+            positions = SourceMap.from_blob(source_map, dict(redirects), list(quoted), preorder)
             parsed.documents.append(Document(path, index, data, positions, Span(*span), encrypted))
         for rule_id, message, location_path, span in problems:
             location = Location(location_path, Span(*span))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from cilium_lint.sourcemap import Path, SourceMap, Span
@@ -108,11 +107,10 @@ class Document:
 
     def locate(self, path: Path) -> Location:
         """The location of ``path``, or of its nearest written ancestor, or of the document."""
-        # A partial rather than a closure: a run notes down tens of thousands of these.
-        return Location.lazy(self.path, partial(self._nearest_span, path))
+        return Location.lazy(self.path, _Pending(self, path, False))
 
     def locate_key(self, path: Path) -> Location:
-        return Location.lazy(self.path, partial(self._key_span, path))
+        return Location.lazy(self.path, _Pending(self, path, True))
 
     def _nearest_span(self, path: Path) -> Span:
         found = self.source_map.nearest(path)
@@ -121,6 +119,21 @@ class Document:
     def _key_span(self, path: Path) -> Span:
         span = self.source_map.key(path) or self.source_map.value(path)
         return span or self._nearest_span(path)
+
+
+class _Pending:
+    """The span of a place in a document, found when called: one small object, where a partial
+    of a bound method takes three (a run notes down tens of thousands of these)."""
+
+    __slots__ = ("at", "document", "key")
+
+    def __init__(self, document: Document, at: Path, key: bool) -> None:
+        self.document, self.at, self.key = document, at, key
+
+    def __call__(self) -> Span:
+        if self.key:
+            return self.document._key_span(self.at)
+        return self.document._nearest_span(self.at)
 
 
 @dataclass(frozen=True, slots=True)

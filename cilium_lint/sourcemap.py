@@ -12,7 +12,7 @@ import marshal
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 PathKey: TypeAlias = str | int
 Path: TypeAlias = tuple[PathKey, ...]
@@ -52,7 +52,7 @@ class SourceMap:
     those differently from plain ones).
     """
 
-    __slots__ = ("_blob", "_building", "_move", "_quoted", "_redirects", "_tables")
+    __slots__ = ("_blob", "_building", "_move", "_preorder", "_quoted", "_redirects", "_tables")
 
     def __init__(self) -> None:
         self._blob: bytes | None = None
@@ -62,13 +62,19 @@ class SourceMap:
         self._move: Callable[[Span], Span] | None = None
         self._redirects: dict[Path, Path] = {}
         self._quoted: list[Path] = []
+        # Value paths were added parent first, each after its parent's other descendants only
+        # (as a parser walks a document): then a path is packed as its depth and last key.
+        self._preorder = False
 
     @classmethod
-    def from_blob(cls, blob: bytes, redirects: dict[Path, Path], quoted: list[Path]) -> SourceMap:
+    def from_blob(
+        cls, blob: bytes, redirects: dict[Path, Path], quoted: list[Path], preorder: bool
+    ) -> SourceMap:
         """A map packed by :meth:`blob` (in this or another process), with the same
         :meth:`redirects` and :meth:`quoted`."""
         made = cls()
         made._blob, made._redirects, made._quoted = blob, redirects, quoted
+        made._preorder = preorder
         made._building = _EMPTY_BUILDING
         return made
 
@@ -97,8 +103,11 @@ class SourceMap:
 
     def lists(self) -> tuple[list[Path], list[int], list[int], list[int]]:
         """What ``add_numbers`` appends to, for the parser to append to directly and in step:
-        value paths, their numbers, the value each key belongs to (by index), key numbers."""
+        value paths, their numbers, the value each key belongs to (by index), key numbers.
+
+        The parser promises to add value paths in preorder (a node before its children)."""
         vpaths, vnums, owners, knums, _, _ = self._open()
+        self._preorder = True
         return vpaths, vnums, owners, knums
 
     def note_quoted(self, path: Path) -> None:
@@ -115,8 +124,13 @@ class SourceMap:
         """Pack what was added into one blob (the builder calls this when a document ends)."""
         if self._blob is None and self._tables is None:
             vpaths, vnums, owners, knums, alias_keys, alias_knums = self._building
+            paths: tuple[Any, ...] = (
+                (tuple(p[-1] if p else None for p in vpaths), _packed([len(p) for p in vpaths]))
+                if self._preorder
+                else tuple(vpaths)
+            )
             packed = (
-                tuple(vpaths),
+                paths,
                 _packed(vnums),
                 _packed(owners),
                 _packed(knums),
@@ -136,6 +150,10 @@ class SourceMap:
     def redirects(self) -> dict[Path, Path]:
         return self._redirects
 
+    def preorder(self) -> bool:
+        """Whether the blob holds paths as depths and last keys (see :meth:`lists`)."""
+        return self._preorder
+
     def quoted(self) -> list[Path]:
         return self._quoted
 
@@ -150,6 +168,7 @@ class SourceMap:
         copy = SourceMap()
         copy._blob, copy._tables, copy._building = self._blob, self._tables, _EMPTY_BUILDING
         copy._redirects, copy._quoted = self._redirects, self._quoted
+        copy._preorder = self._preorder
         inner = self._move
         copy._move = move if inner is None else (lambda span: move(inner(span)))
         return copy
@@ -159,6 +178,8 @@ class SourceMap:
         if tables is None:
             if self._blob is not None:
                 vpaths, vnums, owners, knums, alias_keys, alias_knums = marshal.loads(self._blob)
+                if self._preorder:
+                    vpaths = _preorder_paths(vpaths[0], _unpacked(vpaths[1]))
                 vnums, owners = _unpacked(vnums), _unpacked(owners)
                 knums, alias_knums = _unpacked(knums), _unpacked(alias_knums)
             else:
@@ -236,6 +257,18 @@ def _packed(numbers: list[int]) -> tuple[str, bytes]:
     """Numbers as machine integers: 2 bytes each in most documents (marshal takes 5)."""
     code = "H" if not numbers or max(numbers) < 65536 else "Q"
     return code, array(code, numbers).tobytes()
+
+
+def _preorder_paths(keys: tuple[PathKey, ...], depths: Sequence[int]) -> list[Path]:
+    """Paths from each one's last key and depth, given in preorder."""
+    paths: list[Path] = []
+    trail: list[PathKey] = []
+    for key, depth in zip(keys, depths, strict=True):
+        del trail[max(depth - 1, 0) :]
+        if depth:
+            trail.append(key)
+        paths.append(tuple(trail))
+    return paths
 
 
 def _unpacked(packed: tuple[str, bytes]) -> array[int]:

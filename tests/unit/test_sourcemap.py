@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cilium_lint.sourcemap import SourceMap, Span
@@ -137,7 +139,7 @@ def test_a_parsed_map_stays_packed_until_read() -> None:
     """A document's positions cost one blob until something looks one up."""
     smap = parse_yaml(b"a:\n  b: [1, 2]\nc: &x {d: 1}\ne: *x\n", "f.yaml").documents[0].source_map
     assert smap._tables is None and isinstance(smap.blob(), bytes)
-    copy = SourceMap.from_blob(smap.blob() or b"", smap.redirects(), smap.quoted())
+    copy = SourceMap.from_blob(smap.blob() or b"", smap.redirects(), smap.quoted(), smap.preorder())
     assert copy.value(("a", "b", 1)) == Span(2, 10, 2, 11)
     assert copy.key(("e",)) == Span(4, 1, 4, 2)
     assert copy.value(("e", "d")) == Span(3, 11, 3, 12)
@@ -163,6 +165,29 @@ def test_positions_beyond_two_bytes_survive_packing() -> None:
     long_value = "x" * 70_000
     text = f"a: {long_value}\nb: 1\n".encode()
     smap = parse_yaml(text, "f.yaml").documents[0].source_map
-    copy = SourceMap.from_blob(smap.blob() or b"", smap.redirects(), smap.quoted())
+    copy = SourceMap.from_blob(smap.blob() or b"", smap.redirects(), smap.quoted(), smap.preorder())
     assert copy.value(("a",)) == Span(1, 4, 1, 70_004)
     assert copy.key(("b",)) == Span(2, 1, 2, 2)
+
+
+def test_paths_packed_as_depth_and_key_read_back_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every YAML file of the repository (anchors, merges, lists of lists included)."""
+    captured: list[tuple[SourceMap, list[tuple[object, ...]]]] = []
+    seal = SourceMap.seal
+
+    def spy(self: SourceMap) -> None:
+        if self._blob is None:
+            captured.append((self, list(self._building[0])))
+        seal(self)
+
+    monkeypatch.setattr(SourceMap, "seal", spy)
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(p for d in ("examples", "tests") for p in (root / d).rglob("*.yaml"))
+    for file in files:
+        parse_yaml(file.read_bytes(), file.name)
+    parse_yaml(b"a: &x {b: [[1, {c: 2}], 3]}\nd:\n  <<: [*x, {e: 4}]\n  <<: {f: 5}\n", "m.yaml")
+    assert len(captured) > 100
+    for smap, paths in captured:
+        assert smap.preorder()
+        expected = {path: index for index, path in enumerate(paths)}  # a duplicate key: the last
+        assert list(smap._read().values.items()) == list(expected.items())
