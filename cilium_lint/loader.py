@@ -119,7 +119,7 @@ def _parse_all(
     jobs: int | None,
     done: Callable[[int, ParsedFile], None],
 ) -> None:
-    """Parse every file, calling ``done(index, parsed)`` for each, in order."""
+    """Parse every file, calling ``done(index, parsed)`` for each."""
     workers = workers_for(len(found), jobs)
     if workers and _parse_parallel(found, max_bytes, workers, done):
         return
@@ -150,10 +150,10 @@ def _context() -> BaseContext | None:
 def _parse_parallel(
     found: list[FoundFile], max_bytes: int, workers: int, done: Callable[[int, ParsedFile], None]
 ) -> bool:
-    """Every file parsed by ``workers`` processes, ``done`` called in order; False if the pool
-    cannot run (then the caller parses them all again, ``done`` included)."""
+    """Every file parsed by ``workers`` processes and this one, ``done`` called for each (not in
+    order); False if the pool cannot run (then the caller parses them all, ``done`` again)."""
     # Imported here: most runs are small trees, parsed in this process.
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
     from pickle import PicklingError
 
@@ -168,18 +168,32 @@ def _parse_parallel(
     except (OSError, ImportError, NotImplementedError):
         return False  # no processes here (a sandbox without semaphores)
     try:
-        futures = [pool.submit(_load_chunk, chunk, max_bytes) for chunk in chunks]
-        for index, item in enumerate(mine):
-            done(index, load_file(item, max_bytes))
-        index = len(mine)
-        for chunk, future in zip(chunks, futures, strict=True):
-            for item, result in zip(chunk, future.result(), strict=True):
+        # Each chunk's index of its first file.
+        pending = {
+            pool.submit(_load_chunk, chunk, max_bytes): len(mine) + number * CHUNK
+            for number, chunk in enumerate(chunks)
+        }
+
+        def take(future: Future[list[bytes | ParsedFile]]) -> None:
+            first = pending.pop(future)
+            chunk = found[first : first + CHUNK]
+            for index, (item, result) in enumerate(zip(chunk, future.result(), strict=True)):
                 if isinstance(result, ParsedFile):
-                    done(index, result)
+                    done(first + index, result)
                 else:
                     # Never expected to fail; parse here rather than lose the file.
-                    done(index, unpack(result, item.display) or load_file(item, max_bytes))
-                index += 1
+                    parsed = unpack(result, item.display) or load_file(item, max_bytes)
+                    done(first + index, parsed)
+
+        # This process's own share, taking in what the workers have finished between slices:
+        # results waiting in their packed form would otherwise pile up beside the parsed tree.
+        for start in range(0, len(mine), CHUNK):
+            for index in range(start, min(start + CHUNK, len(mine))):
+                done(index, load_file(mine[index], max_bytes))
+            for future in [f for f in pending if f.done()]:
+                take(future)
+        for future in as_completed(list(pending)):
+            take(future)
     except (BrokenProcessPool, OSError, PicklingError):
         _stop(pool)
         return False  # a worker died or could not send its result: parse in this process
