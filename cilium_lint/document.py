@@ -62,9 +62,6 @@ class Location:
     def __hash__(self) -> int:
         return hash((self.path, self.span))
 
-    def __lt__(self, other: Location) -> bool:
-        return (self.path, self.span) < (other.path, other.span)
-
     def __repr__(self) -> str:
         return f"Location(path={self.path!r}, span={self.span!r}, via={self.via!r})"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cilium_lint.document import Location, Via
 from cilium_lint.sourcemap import SourceMap, Span
 from cilium_lint.yamlload import parse_yaml
 
@@ -191,3 +192,18 @@ def test_paths_packed_as_depth_and_key_read_back_exactly(monkeypatch: pytest.Mon
         assert smap.preorder()
         expected = {path: index for index, path in enumerate(paths)}  # a duplicate key: the last
         assert list(smap._read().values.items()) == list(expected.items())
+
+
+def test_a_lazy_location_finds_its_span_once_and_equals_an_eager_one() -> None:
+    calls: list[int] = []
+
+    def find() -> Span:
+        calls.append(1)
+        return Span(3, 1, 3, 5)
+
+    lazy = Location.lazy("a.yaml", find)
+    assert calls == []
+    assert lazy == Location("a.yaml", Span(3, 1, 3, 5)) and lazy.span.line == 3
+    assert hash(lazy) == hash(Location("a.yaml", Span(3, 1, 3, 5))) and calls == [1]
+    via = Via(Location("b.yaml", Span(1, 1, 1, 2)), "substituted")
+    assert lazy.with_via(via).via is via and lazy.via is None
