@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clitools import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -18,17 +19,10 @@ SELECT = ["--select", "ACME,CL101"]
 def _run(
     args: list[str], cwd: Path, pythonpath: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NO_COLOR="1")
+    env = {"NO_COLOR": "1"}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    return subprocess.run(
-        [sys.executable, "-m", "cilium_lint", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, env=env)
 
 
 def _pip(*args: str) -> None:
