@@ -16,12 +16,12 @@ from __future__ import annotations
 import copy
 import os
 import posixpath
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from cilium_lint.document import Document, Location
+from cilium_lint.patterns import go_pattern
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
 from cilium_lint.yamlload import parse_embedded, parse_yaml
@@ -443,13 +443,19 @@ def _meta(data: dict[str, Any], key: str) -> Any:
     return metadata.get(key) if isinstance(metadata, dict) else None
 
 
+# Target fields kustomize reads as regular expressions (Go, anchored: ``^(?:pattern)$``).
+TARGET_PATTERN_KEYS = ("group", "version", "kind", "name", "namespace")
+_LITERAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
 def _full_match(pattern: Any, value: str) -> bool:
+    """A target field selects ``value``; an invalid pattern selects nothing (kustomize fails the
+    build, CL017 says so)."""
     if not isinstance(pattern, str) or not pattern:
         return True
-    try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return pattern == value
+    if _LITERAL_CHARS.issuperset(pattern):
+        return pattern == value  # most targets name one object: no regex needed
+    return go_pattern(pattern).fullmatch(value)
 
 
 def _selector_matches(selector: Any, marks: Any) -> bool:

@@ -14,33 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cilium_lint.lbipam.selectors import Selector, parse_selector
+from cilium_lint.patterns import GoPattern, go_pattern
 from cilium_lint.tree import KObject, Tree
 
 POLICY_KIND = "CiliumL2AnnouncementPolicy"
 
-# Constructs Python's `re` accepts and Go's RE2 refuses (no backtracking in RE2): a policy using
-# them gets condition io.cilium/bad-interface-regex and matches nothing.
-_NOT_RE2 = (
-    (re.compile(r"\(\?[=!]"), "lookahead"),
-    (re.compile(r"\(\?<[=!]"), "lookbehind"),
-    (re.compile(r"(?<!\\)\\[1-9]"), "backreference"),
-    (re.compile(r"\(\?P=\w+\)"), "backreference"),
-    (re.compile(r"\(\?\(\w+\)"), "conditional group"),
-    (re.compile(r"(?<!\\)[*+?}][+]"), "possessive quantifier"),
-    (re.compile(r"\(\?>"), "atomic group"),
-)
-# Go syntax Python spells differently: translated before compiling so valid Go is accepted.
-_GO_TO_PYTHON = (
-    ("[:alnum:]", "a-zA-Z0-9"),
-    ("[:alpha:]", "a-zA-Z"),
-    ("[:digit:]", "0-9"),
-    ("[:lower:]", "a-z"),
-    ("[:upper:]", "A-Z"),
-    ("[:xdigit:]", "0-9A-Fa-f"),
-    ("[:word:]", "\\w"),
-    ("[:space:]", "\\s"),
-    ("\\z", "\\Z"),
-)
 _LITERAL_RUN = re.compile(r"(?:\\.|[A-Za-z0-9_.:@-])+")
 
 
@@ -48,7 +26,7 @@ _LITERAL_RUN = re.compile(r"(?:\\.|[A-Za-z0-9_.:@-])+")
 class InterfacePattern:
     index: int
     text: str
-    compiled: re.Pattern[str] | None
+    compiled: GoPattern | None
     error: str | None  # why Cilium refuses the regex
 
 
@@ -65,20 +43,6 @@ class L2Policy:
         return self.load_balancer_ips is True or self.external_ips is True
 
 
-def compile_go_regex(text: str) -> tuple[re.Pattern[str] | None, str | None]:
-    """Compile ``text`` the way Go's ``regexp.Compile`` would accept it, approximately."""
-    for pattern, name in _NOT_RE2:
-        if pattern.search(text):
-            return None, f"{name} is not supported by Go regular expressions"
-    translated = text
-    for go, python in _GO_TO_PYTHON:
-        translated = translated.replace(go, python)
-    try:
-        return re.compile(translated), None
-    except re.error as exc:
-        return None, str(exc)
-
-
 def _patterns(raw: Any) -> tuple[InterfacePattern, ...] | None:
     if not isinstance(raw, list):
         return None
@@ -87,8 +51,10 @@ def _patterns(raw: Any) -> tuple[InterfacePattern, ...] | None:
         if not isinstance(item, str):
             found.append(InterfacePattern(index, str(item), None, "not a string"))
             continue
-        compiled, error = compile_go_regex(item)
-        found.append(InterfacePattern(index, item, compiled, error))
+        compiled = go_pattern(item)
+        found.append(
+            InterfacePattern(index, item, compiled if compiled.valid else None, compiled.error)
+        )
     return tuple(found)
 
 
@@ -141,11 +107,11 @@ def selects_everything(entries: list[str]) -> bool:
     return any(entry == "+" for entry in entries)
 
 
-def reachable(pattern: re.Pattern[str], entries: list[str]) -> list[str]:
+def reachable(pattern: GoPattern, entries: list[str]) -> list[str]:
     """The candidate device names ``pattern`` matches (unanchored, like Go's MatchString)."""
     return [
         name
         for entry in entries
-        for name in candidates(entry, pattern.pattern)
+        for name in candidates(entry, pattern.text)
         if pattern.search(name)
     ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cilium_lint.cilium.expect import Compare, matches, show
+from cilium_lint.rules import schema_patterns
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 from cilium_lint.yamlload import parse_yaml
 
@@ -91,9 +92,8 @@ class ValueRule:
     def _validator(self) -> Any:
         if self.spec.assert_ is None:
             return None
-        import jsonschema  # costly to import; only rules that use it pay
-
-        return jsonschema.Draft202012Validator(self.spec.assert_)
+        validator = schema_patterns.validator_class()  # regexes run by RE2, not re
+        return validator(self.spec.assert_, format_checker=validator.FORMAT_CHECKER)
 
     def _expected(self, facts: Facts) -> Any:
         node: Any = facts.expected_values
@@ -161,6 +161,14 @@ def load_rule_file(path: Path, pack: str, shown: str | None = None) -> ValueRule
             key = ".".join(str(p) for p in path_in_file) or "(top level)"
             lines.append(f"{shown}:{line}: rule key '{key}': {error['msg']}")
         raise RuleLoadError("\n".join(lines)) from None
+    refused = list(schema_patterns.schema_problems(spec.assert_, ("assert",)))
+    if refused:
+        lines = []
+        for path_in_file, message in refused:
+            found = document.source_map.nearest(path_in_file)
+            line = f"{found[1].line}:{found[1].column}" if found else "1:1"
+            lines.append(f"{shown}:{line}: rule schema: {message}")
+        raise RuleLoadError("\n".join(lines))
     return ValueRule(spec, shown, pack)
 
 

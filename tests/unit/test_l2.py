@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from cilium_lint.lbipam.l2 import candidates, compile_go_regex, reachable
+from cilium_lint.lbipam.l2 import candidates, reachable
+from cilium_lint.patterns import go_pattern
 
 
 @pytest.mark.parametrize(
@@ -21,12 +20,16 @@ from cilium_lint.lbipam.l2 import candidates, compile_go_regex, reachable
         (r"^bond[0-9+$", False),  # unterminated class
         (r"eth0++", False),  # possessive quantifier
         (r"\++", True),  # an escaped plus, repeated
+        (r"^eth\Z", False),  # Python's end of text; Go has only \z
+        (r"^eth\C", False),  # any byte: RE2 has it, Go does not
+        (r"^(?P<nic>eth)[0-9]$", True),
+        ("e" * 1001, False),  # longer than any real pattern
     ],
 )
 def test_go_regex_acceptance(text: str, valid: bool) -> None:
-    compiled, error = compile_go_regex(text)
-    assert (compiled is not None) is valid
-    assert (error is None) is valid
+    compiled = go_pattern(text)
+    assert compiled.valid is valid
+    assert (compiled.error is None) is valid
 
 
 def test_prefix_entries_stand_for_typical_names() -> None:
@@ -53,4 +56,4 @@ def test_names_spelled_in_the_regex_count_when_the_prefix_selects_them() -> None
     ],
 )
 def test_reachable(pattern: str, devices: list[str], reached: bool) -> None:
-    assert bool(reachable(re.compile(pattern), devices)) is reached
+    assert bool(reachable(go_pattern(pattern), devices)) is reached
