@@ -1,7 +1,9 @@
 """A content-addressed cache of parsed files, and the compact form parsed files travel in.
 
-An entry is keyed by the file's display path and the sha256 of its bytes (and their length), so
-a changed file misses exactly its own entry. Entries live in a namespace named after everything
+The cache lives outside the linted tree (the user's cache folder by default, see
+:func:`default_directory`), with a folder per repository so that repositories never evict each
+other. An entry is keyed by the file's display path and the sha256 of its bytes (and their
+length), so a changed file misses exactly its own entry. Entries live in a namespace named after everything
 else that decides what parsing yields: the cilium-lint version, the source of the modules that
 read and parse files, Python, PyYAML and libyaml, and ``max-file-size``. A new version, a changed
 parser or another size limit therefore starts an empty namespace (and older namespaces are
@@ -13,19 +15,22 @@ if a position in it is ever looked up. Rebuilding a ``ParsedFile`` from it costs
 ``marshal.loads``, where ``pickle`` of the same objects costs about as much as parsing. Worker
 processes of the parallel parse send their results back in the same form.
 
-Every entry carries its own checksum; an entry that is truncated, corrupt or not ours is ignored
-(and rewritten), never trusted. The cache never fails a run: any error reading or writing it
-turns it off for the rest of the run.
+Entries are kept in a :class:`SealedStore`: sealed with a key local to this machine and user,
+for their own namespace and key, opened without following symlinks and under a size cap
+(:func:`entry_cap`). An entry that is truncated, corrupt, forged or copied from elsewhere is
+ignored (and rewritten), never trusted; a cache folder that is a symlink or not the user's own
+is not used at all. The cache never fails a run: any error reading or writing it turns it off
+for the rest of the run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
+import logging
 import marshal
 import os
-import shutil
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,14 +41,16 @@ import yaml
 import cilium_lint.readfile
 import cilium_lint.yamlload  # noqa: F401  (loaded before their source is fingerprinted)
 from cilium_lint import __version__
+from cilium_lint.authstore import SealedStore, StoreRefused
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
 from cilium_lint.sourcemap import SourceMap, Span
 
-CACHE_DIR_NAME = ".cilium-lint-cache"
+ENV_CACHE_DIR = "CILIUM_LINT_CACHE_DIR"
+TOOL_FOLDER = "cilium-lint"
 FORMAT = 2
-_MAGIC = b"CLC1"
-_DIGEST = 32  # bytes of a sha256 digest
 _NAMESPACE_PREFIX = "v"
+_NAMESPACE = re.compile(r"v[0-9a-f]{20}")
+_log = logging.getLogger(__name__)
 # The modules whose code decides what parsing a file yields: a change to any of them (even
 # without a new version, as in a development checkout) starts a new namespace.
 _PARSER_MODULES = ("cache", "document", "readfile", "sourcemap", "yamlload")
@@ -107,19 +114,43 @@ def pack(parsed: ParsedFile, with_text: bool = False) -> bytes | None:
         return None
 
 
+def _is_span(value: object) -> bool:
+    return (
+        type(value) is tuple and len(value) == 4 and all(type(n) is int for n in value)
+    )
+
+
 def unpack(blob: bytes, path: str) -> ParsedFile | None:
-    """The ``ParsedFile`` packed in ``blob`` for ``path``, or None if ``blob`` is not one."""
+    """The ``ParsedFile`` packed in ``blob`` for ``path``, or None if ``blob`` is not one.
+
+    Every part is checked to have the shape ``pack`` gives it, so a blob that is not an entry
+    (damaged, or of another version) never yields objects of the wrong types.
+    """
     try:
         fmt, packed_path, docs, problems, text = marshal.loads(blob)
-        if fmt != FORMAT or packed_path != path:
+        if fmt != FORMAT or packed_path != path or type(docs) is not tuple:
+            return None
+        if type(problems) is not tuple or not (text is None or type(text) is str):
             return None
         parsed = ParsedFile(path)
         for index, data, span, encrypted, source_map, redirects, quoted, preorder in docs:
-            if not isinstance(source_map, bytes):
+            if (
+                type(index) is not int
+                or not _is_span(span)
+                or type(encrypted) is not bool
+                or type(source_map) is not bytes
+                or type(redirects) is not tuple
+                or type(quoted) is not tuple
+                or type(preorder) is not bool
+            ):
                 return None
             positions = SourceMap.from_blob(source_map, dict(redirects), list(quoted), preorder)
             parsed.documents.append(Document(path, index, data, positions, Span(*span), encrypted))
         for rule_id, message, location_path, span in problems:
+            if not (type(rule_id) is type(message) is type(location_path) is str) or not (
+                _is_span(span)
+            ):
+                return None
             location = Location(location_path, Span(*span))
             parsed.problems.append(ParseProblem(rule_id, message, location))
         parsed.text = text
@@ -163,78 +194,100 @@ def namespace(max_file_size: int) -> str | None:
     return _NAMESPACE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
-def default_directory(start: Path, environ: Mapping[str, str]) -> Path | None:
-    """Where to cache by default: ``.cilium-lint-cache`` at the root of the git repository
-    holding ``start`` (the linted path); outside a repository ``$XDG_CACHE_HOME/cilium-lint``
-    when that is set; else nowhere (no cache), so a run never litters a folder it was pointed at.
-    """
-    try:
-        directory = start.resolve()
-    except (OSError, RuntimeError):
-        return None
-    if not directory.is_dir():
-        directory = directory.parent
-    while True:
-        if (directory / ".git").exists():
-            return directory / CACHE_DIR_NAME
-        if directory.parent == directory:
-            break
-        directory = directory.parent
+def user_cache_home(environ: Mapping[str, str], platform: str = sys.platform) -> Path | None:
+    """The user's folder for caches, as other tools use it: ``%LOCALAPPDATA%`` on Windows,
+    ``~/Library/Caches`` on macOS, ``$XDG_CACHE_HOME`` (when absolute) or ``~/.cache``
+    elsewhere; None when there is none."""
+    if platform == "win32":
+        local = environ.get("LOCALAPPDATA", "")
+        return Path(local) if local and os.path.isabs(local) else None
+    home = environ.get("HOME", "")
+    if not (home and os.path.isabs(home)):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+    if platform == "darwin":
+        return Path(home) / "Library" / "Caches"
     xdg = environ.get("XDG_CACHE_HOME", "")
     if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "cilium-lint"
-    return None
+        return Path(xdg)
+    return Path(home) / ".cache"
+
+
+def default_directory(environ: Mapping[str, str], platform: str = sys.platform) -> Path | None:
+    """Where to cache when no folder is given: ``$CILIUM_LINT_CACHE_DIR``, else ``cilium-lint``
+    in the user's cache folder; never inside the linted tree, whose author could forge what a
+    cache there holds."""
+    override = environ.get(ENV_CACHE_DIR, "")
+    if override:
+        return Path(override)
+    home = user_cache_home(environ, platform)
+    return None if home is None else home / TOOL_FOLDER
+
+
+def repository_root(linted: Path) -> Path:
+    """The root of the git repository holding ``linted``, or its own folder outside one."""
+    try:
+        start = linted.resolve()
+    except (OSError, RuntimeError):
+        start = Path(os.path.abspath(linted))
+    if not start.is_dir():
+        start = start.parent
+    directory = start
+    while True:
+        if (directory / ".git").exists():
+            return directory
+        if directory.parent == directory:
+            return start
+        directory = directory.parent
+
+
+def tree_folder(linted: Path) -> str:
+    """The name of the folder of the repository holding ``linted``: each repository has its
+    own, so that linting one never removes another's entries."""
+    root = os.fsencode(str(repository_root(linted)))
+    return "tree-" + hashlib.sha256(root).hexdigest()[:16]
+
+
+def entry_cap(max_file_size: int) -> int:
+    """The largest entry written or read: a parsed file packs to a few times its size (dense
+    flow lists to about 20), so an entry over this is a file parsed each time instead."""
+    return 16 * max_file_size + (1 << 20)
 
 
 class ParseCache:
-    """Parsed files by content, in ``directory/<namespace>/``."""
+    """Parsed files by content, sealed in ``<store>/tree-<repository>/<namespace>/``."""
 
-    def __init__(self, directory: Path, space: str) -> None:
-        self.directory = directory
-        self.root = directory / space
+    def __init__(self, store: SealedStore, root: Path, max_file_size: int) -> None:
+        self.store = store
+        self.root = root
+        self.cap = entry_cap(max_file_size)
         self.enabled = True
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self._context = root.name.encode() + b"\x00"
         self._shards: set[str] = set()
 
     @classmethod
-    def open(cls, directory: Path, max_file_size: int) -> ParseCache | None:
-        """The cache in ``directory``, created if needed; None if it cannot be used."""
+    def open(cls, directory: Path | None, max_file_size: int, linted: Path) -> ParseCache | None:
+        """The cache in ``directory`` for the repository holding ``linted``, made if needed;
+        None if there is none (``directory`` None) or it cannot be used (safely)."""
         space = namespace(max_file_size)
-        if space is None or not SUPPORTED:
+        if directory is None or space is None or not SUPPORTED:
             return None
-        cache = cls(directory, space)
         try:
-            fresh = not cache.root.is_dir()
-            directory.mkdir(parents=True, exist_ok=True)
-            _write_marker(directory / ".gitignore", "# Written by cilium-lint.\n*\n")
-            _write_marker(
-                directory / "CACHEDIR.TAG",
-                "Signature: 8a477f597d28d172789f06886806bc55\n"
-                "# This file is a cache directory tag created by cilium-lint.\n",
-            )
-            cache.root.mkdir(exist_ok=True)
-        except OSError:
+            store = SealedStore.open(directory)
+            tree = store.folder(tree_folder(linted))
+            fresh = not os.path.lexists(tree / space)
+            root = store.folder(tree.name, space)
+        except StoreRefused as exc:
+            _log.debug("parse cache off: %s", exc)
             return None
         if fresh:
-            cache._remove_other_namespaces()
-        return cache
-
-    def _remove_other_namespaces(self) -> None:
-        """Namespaces of other versions or settings are never read again by this one."""
-        try:
-            entries = list(os.scandir(self.directory))
-        except OSError:
-            return
-        for entry in entries:
-            if (
-                entry.name != self.root.name
-                and entry.name.startswith(_NAMESPACE_PREFIX)
-                and len(entry.name) == len(self.root.name)
-                and entry.is_dir(follow_symlinks=False)
-            ):
-                shutil.rmtree(entry.path, ignore_errors=True)
+            # Namespaces of other versions or settings are never read again by this one.
+            store.prune(tree, space, _NAMESPACE)
+        return cls(store, root, max_file_size)
 
     @staticmethod
     def key(display: str, raw: bytes) -> bytes:
@@ -250,24 +303,9 @@ class ParseCache:
     def get(self, key: bytes, display: str) -> ParsedFile | None:
         if not self.enabled:
             return None
-        try:
-            with open(self._entry(key), "rb") as handle:
-                blob = handle.read()
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except OSError:
-            self.misses += 1
-            return None
-        header = len(_MAGIC) + 2 * _DIGEST
-        if (
-            blob[: len(_MAGIC)] != _MAGIC
-            or blob[len(_MAGIC) : len(_MAGIC) + _DIGEST] != key
-            or hashlib.sha256(blob[header:]).digest() != blob[len(_MAGIC) + _DIGEST : header]
-        ):
-            self.misses += 1
-            return None
-        parsed = unpack(blob[header:], display)
+        # Sealed for this namespace and key: an entry is valid only under its own name.
+        payload = self.store.read(self._entry(key), self._context + key, self.cap)
+        parsed = None if payload is None else unpack(payload, display)
         if parsed is None:
             self.misses += 1
         else:
@@ -278,29 +316,26 @@ class ParseCache:
         if not self.enabled:
             return
         payload = pack(parsed)
-        if payload is None:
+        if payload is None or len(payload) > self.cap:
             return
-        blob = _MAGIC + key + hashlib.sha256(payload).digest() + payload
         target = self._entry(key)
-        temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
         try:
             shard = target.parent.name
             if shard not in self._shards:
-                target.parent.mkdir(exist_ok=True)
+                self.store.folder(self.root.parent.name, self.root.name, shard)
                 self._shards.add(shard)
-            with open(temporary, "wb") as handle:
-                handle.write(blob)
-            os.replace(temporary, target)
+            self.store.write(target, self._context + key, payload)
             self.writes += 1
-        except OSError:
-            self.enabled = False  # read-only checkout, full disk: lint without the cache
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+        except (OSError, StoreRefused):
+            self.enabled = False  # full disk, a folder that is no longer ours: lint without
 
 
-def _write_marker(path: Path, text: str) -> None:
-    if not path.exists():
-        path.write_text(text, encoding="utf-8")
-
-
-__all__ = ["CACHE_DIR_NAME", "ParseCache", "default_directory", "pack", "unpack"]
+__all__ = [
+    "ENV_CACHE_DIR",
+    "ParseCache",
+    "default_directory",
+    "pack",
+    "repository_root",
+    "unpack",
+    "user_cache_home",
+]

@@ -115,8 +115,8 @@ def _parser() -> argparse.ArgumentParser:
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="where parsed files are cached (default: .cilium-lint-cache at the root of the "
-        "git repository; outside one, $XDG_CACHE_HOME/cilium-lint if set, else none)",
+        help="where parsed files are cached (default: $CILIUM_LINT_CACHE_DIR, else cilium-lint "
+        "in the user's cache folder, e.g. ~/.cache/cilium-lint; never the linted tree)",
     )
     parser.add_argument(
         "--jobs",
@@ -206,14 +206,14 @@ def _write_reports(args: argparse.Namespace, report: Report) -> None:
         _write(formatter(fmt, link_base=link_base)(report), file)
 
 
-def _cache_dir(args: argparse.Namespace, linted: Path) -> Path | None:
+def _cache_dir(args: argparse.Namespace) -> Path | None:
     if args.no_cache:
         return None
     if args.cache_dir is not None:
         return Path(args.cache_dir)
     from cilium_lint.cache import default_directory
 
-    return default_directory(linted, os.environ)
+    return default_directory(os.environ)
 
 
 def _check(argv: Sequence[str]) -> int:
@@ -249,7 +249,7 @@ def _check(argv: Sequence[str]) -> int:
             config_base=loaded.base,
             fail_on=Severity(args.fail_on) if args.fail_on else None,
             baseline=baseline,
-            cache_dir=_cache_dir(args, paths[0]),
+            cache_dir=_cache_dir(args),
             jobs=args.jobs,
         )
     except ConfigError as exc:
@@ -333,7 +333,7 @@ def _ips(argv: Sequence[str]) -> int:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
     loaded = load_config(args.config, paths[0])
-    cache = _cache_dir(args, paths[0])
+    cache = _cache_dir(args)
     scopes = address_facts(paths, Path.cwd(), loaded.config, loaded.base, cache)
     if args.format == "json":
         if len(scopes) == 1:
@@ -353,9 +353,23 @@ def _ips(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _debug_notes() -> None:
+    """With --debug, what the stages note on the way (e.g. why the cache is off) goes to stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cilium-lint: debug: %(message)s"))
+    logger = logging.getLogger("cilium_lint")
+    logger.setLevel(logging.DEBUG)
+    if not logger.handlers:
+        logger.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    if debug:
+        _debug_notes()
     command, rest = "check", argv
     if argv and argv[0] in SUBCOMMANDS:
         command, rest = argv[0], argv[1:]

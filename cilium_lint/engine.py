@@ -334,7 +334,7 @@ def address_facts(
     jobs: int | None = None,
 ) -> list[tuple[str | None, Facts]]:
     """The facts of each cluster, for the address plan (no rules run)."""
-    cache = ParseCache.open(cache_dir, config.max_file_size) if cache_dir is not None else None
+    cache = ParseCache.open(cache_dir, config.max_file_size, paths[0] if paths else cwd)
     tree, _skipped = build_tree(paths, cwd, config, config_base, cache, jobs)
     folder = config_base if config_base is not None else cwd
     graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters])
@@ -358,7 +358,7 @@ def lint(
     rules = active_rules(registry, config, selection)
     for rule in rules:
         _params(rule, config)  # a bad rule setting is a config error before any work
-    cache = ParseCache.open(cache_dir, config.max_file_size) if cache_dir is not None else None
+    cache = ParseCache.open(cache_dir, config.max_file_size, paths[0] if paths else cwd)
     tree, skipped = build_tree(paths, cwd, config, config_base, cache, jobs)
     folder = config_base if config_base is not None else cwd
     graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters])
