@@ -187,11 +187,12 @@ class SealedStore:
             if not parent.is_dir():
                 parent.mkdir(parents=True, exist_ok=True)
             _make_folder(root)
+            key = _load_key(root)  # first: a folder with a key not ours gets nothing written
             for name, text in _MARKERS.items():
                 if not os.path.lexists(root / name):
                     with contextlib.suppress(FileExistsError):
                         _write_new(root / name, text.encode(), 0o644)
-            return cls(root, _load_key(root))
+            return cls(root, key)
         except OSError as exc:
             raise StoreRefused(f"{root}: {exc.strerror or exc}") from None
 

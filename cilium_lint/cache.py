@@ -3,11 +3,11 @@
 The cache lives outside the linted tree (the user's cache folder by default, see
 :func:`default_directory`), with a folder per repository so that repositories never evict each
 other. An entry is keyed by the file's display path and the sha256 of its bytes (and their
-length), so a changed file misses exactly its own entry. Entries live in a namespace named after everything
-else that decides what parsing yields: the cilium-lint version, the source of the modules that
-read and parse files, Python, PyYAML and libyaml, and ``max-file-size``. A new version, a changed
-parser or another size limit therefore starts an empty namespace (and older namespaces are
-removed).
+length), so a changed file misses exactly its own entry. Entries live in a namespace named
+after everything else that decides what parsing yields: the cilium-lint version, the source of
+the modules that read and parse files, Python, PyYAML and libyaml, and ``max-file-size``. A new
+version, a changed parser or another size limit therefore starts an empty namespace (and older
+namespaces of the repository are removed).
 
 The compact form (``pack``/``unpack``) is ``marshal`` of plain tuples: the documents' data as is
 and each source map as the blob it is packed in anyway (see :class:`SourceMap`), unpacked only
@@ -115,9 +115,7 @@ def pack(parsed: ParsedFile, with_text: bool = False) -> bytes | None:
 
 
 def _is_span(value: object) -> bool:
-    return (
-        type(value) is tuple and len(value) == 4 and all(type(n) is int for n in value)
-    )
+    return type(value) is tuple and len(value) == 4 and all(type(n) is int for n in value)
 
 
 def unpack(blob: bytes, path: str) -> ParsedFile | None:

@@ -14,7 +14,7 @@ import pytest
 
 from cilium_lint import cache as cache_module
 from cilium_lint import cli, loader
-from cilium_lint.cache import CACHE_DIR_NAME, ParseCache, default_directory, pack, unpack
+from cilium_lint.cache import ParseCache, pack, unpack
 from cilium_lint.config import Config, load_config
 from cilium_lint.discover import FoundFile, discover
 from cilium_lint.document import ParsedFile
@@ -110,7 +110,7 @@ def test_unpack_refuses_another_files_entry(tmp_path: Path) -> None:
 
 
 def cached_run(root: Path, directory: Path, max_bytes: int = 1 << 20) -> tuple[list, ParseCache]:
-    cache = ParseCache.open(directory, max_bytes)
+    cache = ParseCache.open(directory, max_bytes, root)
     assert cache is not None
     return load_files(found_in(root), max_bytes, cache, jobs=1), cache
 
@@ -164,7 +164,7 @@ def test_new_version_or_settings_invalidate_everything(
     _, cache = cached_run(root, directory)
     assert cache.hits == len(TRICKY) - 1
     # Only the namespace in use is kept.
-    spaces = [p for p in directory.iterdir() if p.is_dir()]
+    spaces = [p for p in cache.root.parent.iterdir() if p.is_dir()]
     assert spaces == [cache.root]
 
 
@@ -213,8 +213,8 @@ def test_an_unwritable_cache_never_fails_the_run(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "tree", TRICKY)
     blocker = tmp_path / "cache"
     blocker.write_text("a file, not a folder", encoding="utf-8")
-    assert ParseCache.open(blocker, 1 << 20) is None
-    cache = ParseCache.open(tmp_path / "ok", 1 << 20)
+    assert ParseCache.open(blocker, 1 << 20, root) is None
+    cache = ParseCache.open(tmp_path / "ok", 1 << 20, root)
     assert cache is not None
     shutil.rmtree(cache.root)
     cache.root.write_text("in the way", encoding="utf-8")
@@ -223,18 +223,18 @@ def test_an_unwritable_cache_never_fails_the_run(tmp_path: Path) -> None:
     assert len(files) == len(TRICKY)
 
 
-def test_default_directory(tmp_path: Path) -> None:
+def test_cli_no_cache_and_cache_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
-    (repo / "kubernetes" / "apps").mkdir(parents=True)
-    linted = repo / "kubernetes" / "apps"
-    assert default_directory(linted, {}) == repo / CACHE_DIR_NAME
-    outside = tmp_path / "loose"
-    outside.mkdir()
-    assert default_directory(outside, {}) is None
-    xdg = tmp_path / "xdg"
-    assert default_directory(outside, {"XDG_CACHE_HOME": str(xdg)}) == xdg / "cilium-lint"
-    assert default_directory(outside, {"XDG_CACHE_HOME": "relative"}) is None
+    shutil.copytree(EXAMPLE, repo / "cluster")
+    elsewhere = tmp_path / "elsewhere"
+    assert run_cli(["cluster", "--no-cache", "--cache-dir", str(elsewhere)], repo, capsys) == 0
+    assert not elsewhere.exists()
+    assert run_cli(["cluster", "--cache-dir", str(elsewhere)], repo, capsys) == 0
+    assert (elsewhere / ".gitignore").is_file()
+    assert any(elsewhere.rglob("*/v*/*/*"))
+    assert run_cli(["cluster", "--cache-dir", str(elsewhere)], repo, capsys) == 0
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "cluster"]
 
 
 def run_cli(args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str]) -> int:
@@ -245,20 +245,6 @@ def run_cli(args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str]) -> i
     finally:
         os.chdir(old)
         capsys.readouterr()
-
-
-def test_cli_no_cache_and_cache_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    shutil.copytree(EXAMPLE, repo / "cluster")
-    assert run_cli(["cluster", "--no-cache"], repo, capsys) == 0
-    assert not (repo / CACHE_DIR_NAME).exists()
-    assert run_cli(["cluster"], repo, capsys) == 0
-    assert any((repo / CACHE_DIR_NAME).rglob("*"))
-    elsewhere = tmp_path / "elsewhere"
-    assert run_cli(["cluster", "--cache-dir", str(elsewhere)], repo, capsys) == 0
-    assert (elsewhere / ".gitignore").is_file()
-    assert run_cli(["cluster", "--cache-dir", str(elsewhere)], repo, capsys) == 0
 
 
 def test_cli_rejects_a_bad_jobs_value(capsys: pytest.CaptureFixture[str]) -> None:
