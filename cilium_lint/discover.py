@@ -12,7 +12,9 @@ from pathlib import Path
 YAML_SUFFIXES = (".yaml", ".yml")
 # Template sources are not manifests until rendered; their YAML is often invalid by design.
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".cilium-lint-cache"})
+# Not .cilium-lint-cache: the cache lives outside the tree now, so a folder of that name is
+# whatever the tree's author put there, and YAML in it is linted like any other.
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 # The linter's own configuration is not part of the cluster.
 SKIPPED_FILES = frozenset({".cilium-lint.yaml", ".cilium-lint.yml"})
 

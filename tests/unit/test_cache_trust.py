@@ -138,6 +138,14 @@ def test_a_committed_cache_in_the_tree_is_never_used(tmp_path: Path) -> None:
     assert snapshot(committed) == before
 
 
+def test_yaml_in_a_folder_named_like_the_old_cache_is_linted(tmp_path: Path) -> None:
+    """The old in-tree cache folder is no hiding place for manifests any more."""
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".cilium-lint-cache").mkdir()
+    (repo / "bad.yaml").rename(repo / ".cilium-lint-cache" / "bad.yaml")
+    assert lint(repo, "--no-cache")[:2] == (1, [(".cilium-lint-cache/bad.yaml", 3, "CL001")])
+
+
 # Bounded reads
 
 
