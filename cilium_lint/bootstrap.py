@@ -22,7 +22,7 @@ from cilium_lint.cilium.chart_facts import facts_for
 from cilium_lint.cilium.release import CILIUM_CHART, CiliumRelease
 from cilium_lint.document import Document
 from cilium_lint.flux.helmrelease import Release, chart_basename
-from cilium_lint.flux.values import EffectiveValues
+from cilium_lint.flux.values import EffectiveValues, UnknownSource
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, KObject, Tree
 
@@ -54,11 +54,11 @@ def bootstrap_releases(tree: Tree) -> list[CiliumRelease]:
 def _values_file(tree: Tree, folder: str, name: str, values: EffectiveValues) -> None:
     display = posixpath.normpath(posixpath.join(folder, name))
     if display.endswith(".gotmpl") or "{{" in name:
-        values.unknown_sources.append(f"template {name}")
+        values.add_unknown(UnknownSource(f"template {name}"))
         return
     parsed = tree.files.get(display)
     if parsed is None or not parsed.documents:
-        values.unknown_sources.append(f"file {name}")
+        values.add_unknown(UnknownSource(f"file {name}"))
         return
     document = parsed.documents[0]
     values.merge(document.data, document, ())

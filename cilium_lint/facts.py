@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from cilium_lint.cilium.hidden import HiddenValues, hidden_values
 from cilium_lint.cilium.release import CiliumRelease, cilium_releases
 from cilium_lint.config import Config
 from cilium_lint.flux.helmrelease import Release, releases
@@ -34,6 +35,8 @@ class Facts:
     graph: Graph | None = None
     # Bootstrap copies of the Cilium release (helmfile, kustomize helmCharts) of this cluster.
     bootstrap: list[CiliumRelease] = field(default_factory=list)
+    # Policy keys of each Cilium release whose value cannot be seen here (CL018).
+    hidden: list[HiddenValues] = field(default_factory=list)
 
     @cached_property
     def annotation_sites(self) -> list[AnnotationSite]:
@@ -63,11 +66,14 @@ def expected_leaves(values: dict[str, Any], prefix: Path = ()) -> list[tuple[Pat
 
 def gather(tree: Tree, config: Config) -> Facts:
     found = releases(tree)
+    cilium = cilium_releases(found)
+    policy_keys = [path for path, _ in expected_leaves(config.cilium.values)]
     return Facts(
         tree=tree,
         config=config,
         releases=found,
-        cilium=cilium_releases(found),
+        cilium=cilium,
         pools=pools(tree),
         requests=requests(tree, found),
+        hidden=hidden_values(cilium, policy_keys),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from cilium_lint.cilium.chart_facts import ChartDefault, ChartVersionFacts, facts_for
 from cilium_lint.document import Location
 from cilium_lint.flux.helmrelease import Release
+from cilium_lint.flux.text import is_unknown
 from cilium_lint.sourcemap import Path
 
 CILIUM_CHART = "cilium"
@@ -22,7 +23,19 @@ class Setting:
     value: Any  # what is written, or the chart default's effective value when unset
     default: ChartDefault | None  # the chart default (None: the chart has none for this key)
     location: Location
-    unknown: bool  # unset here, but an unreadable values source might set it
+    # An unreadable values source might set it: it is unset here, or only written by a source
+    # that an unreadable one is merged over.
+    unknown: bool
+
+    @property
+    def variable(self) -> bool:
+        """Written as a Flux variable this run cannot resolve (``flux/text.py``: unknown)."""
+        return self.written and is_unknown(self.value)
+
+    @property
+    def hidden(self) -> bool:
+        """Its final value is not known here: an unreadable source or an unknown variable."""
+        return self.unknown or self.variable
 
     @property
     def key(self) -> str:
@@ -57,7 +70,8 @@ class CiliumRelease:
             value=value,
             default=default,
             location=values.locate(path),
-            unknown=not written and bool(values.unknown_sources),
+            unknown=bool(values.unknown_sources)
+            and (not written or values.overridden(tuple(str(p) for p in path))),
         )
 
 

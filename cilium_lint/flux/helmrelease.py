@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cilium_lint.document import Document, Location, ParseProblem
-from cilium_lint.flux.values import EffectiveValues
+from cilium_lint.flux.values import EffectiveValues, UnknownSource
 from cilium_lint.sourcemap import SourceMap
 from cilium_lint.tree import KObject, Tree, dig
 
@@ -144,10 +144,10 @@ def _values(
                         "the values it carries are unknown",
                     )
                 )
-                values.unknown_sources.append(label)
+                values.add_unknown(UnknownSource(label, here))
             continue
         if source.encrypted:
-            values.unknown_sources.append(label)
+            values.add_unknown(UnknownSource(label, here))
             continue
         entry = source.entries.get(str(key))
         if entry is None or entry.text is None:
@@ -157,7 +157,7 @@ def _values(
                         here, f"valuesFrom {label} has no key '{key}'; Flux fails the release"
                     )
                 )
-            values.unknown_sources.append(label)
+            values.add_unknown(UnknownSource(label, here))
             continue
         target = ref.get("targetPath")
         if isinstance(target, str) and target:

@@ -19,6 +19,14 @@ class Provenance:
     path: Path
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownSource:
+    """A values source whose content cannot be read here, and the entry that names it."""
+
+    label: str  # ``Secret 'cilium-values'``, ``template values.yaml.gotmpl``
+    location: Location | None = None  # the ``valuesFrom`` entry (None: no better place)
+
+
 @dataclass
 class EffectiveValues:
     """What Helm receives, plus the provenance of every part that was written somewhere.
@@ -32,11 +40,23 @@ class EffectiveValues:
     origins: dict[Path, Provenance] = field(default_factory=dict)
     # Sources whose content cannot be read here (encrypted, outside the tree): any key might be
     # set there, so an unset key is not known to be unset.
-    unknown_sources: list[str] = field(default_factory=list)
+    unknown_sources: list[UnknownSource] = field(default_factory=list)
+    # Recorded parts written before an unknown source: Helm merges that source over them, so
+    # what they hold is not known either, until a later source writes them again.
+    overridable: set[Path] = field(default_factory=set)
     # Mappings of ``data`` built here; any other is still a source document's own and is copied
     # before a merge writes into it (copy on write: most values are never merged into). Held
     # here, not only by id, so that no other mapping can take a freed one's id.
     _owned: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def add_unknown(self, source: UnknownSource) -> None:
+        """A source merged here whose content cannot be read."""
+        self.unknown_sources.append(source)
+        self.overridable.update(self.origins)
+
+    def overridden(self, path: Path) -> bool:
+        """Whether what ``path`` holds may come from an unknown source merged after it."""
+        return any(path[:cut] in self.overridable for cut in range(len(path), 0, -1))
 
     def merge(self, source: Any, document: Document, doc_path: Path, at: Path = ()) -> None:
         """Helm's coalescing: mappings merge key by key, anything else replaces.
@@ -100,10 +120,12 @@ class EffectiveValues:
         if current is not _MISSING:  # nothing can be recorded below a key that was not there
             self._forget(path)
         self.origins[path] = Provenance(document, doc_path)
+        self.overridable.discard(path)
 
     def _forget(self, path: Path) -> None:
         for recorded in [p for p in self.origins if p[: len(path)] == path]:
             del self.origins[recorded]
+            self.overridable.discard(recorded)
 
     def get(self, path: Path) -> tuple[bool, Any]:
         node: Any = self.data

@@ -11,6 +11,7 @@ from cilium_lint.rules.chart_keys import chart_key_rules
 from cilium_lint.rules.declarative import load_rule_dir
 from cilium_lint.rules.dependencies import dependency_rules
 from cilium_lint.rules.graph import graph_rules
+from cilium_lint.rules.hidden_values import hidden_value_rules
 from cilium_lint.rules.patch_targets import pattern_rules
 from cilium_lint.rules.pools import pool_rules
 from cilium_lint.rules.reading import reading_rules
@@ -26,6 +27,7 @@ def builtin_rules() -> list[Rule]:
         *reading_rules(),
         *graph_rules(),
         *pattern_rules(),
+        *hidden_value_rules(),
         *bootstrap_rules(),
         *suppression_rules(),
         CiliumReleaseMissing(),

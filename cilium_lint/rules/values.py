@@ -92,7 +92,7 @@ class CiliumValue:
         for release in facts.cilium:
             for path, expected in leaves:
                 setting = release.setting(path)
-                if setting.unknown or matches(setting.value, expected, Compare.EXACT):
+                if setting.hidden or matches(setting.value, expected, Compare.EXACT):
                     continue
                 if setting.written:
                     found = f"{setting.key} is {show(setting.value)}"
