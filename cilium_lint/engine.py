@@ -19,14 +19,14 @@ from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
-from cilium_lint.flux.graph import Graph, Scope, build_graph, runs_cilium_lb_ipam
+from cilium_lint.flux.graph import Graph, Scope, base_document, build_graph, runs_cilium_lb_ipam
 from cilium_lint.loader import load_files
 from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.declarative import rule_paths
 from cilium_lint.sourcemap import Path as SPath
 from cilium_lint.sourcemap import Span
-from cilium_lint.tree import Tree, TreeBuilder
+from cilium_lint.tree import KObject, Tree, TreeBuilder
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +243,32 @@ def _severity(meta: RuleMeta, config: Config) -> Severity:
     return _configured_severity(meta, config) or meta.severity
 
 
+def _applied_objects(tree: Tree, graph: Graph | None) -> list[KObject] | None:
+    """The objects Flux applies, as applied, in every cluster (None: no Flux, all count)."""
+    if graph is None or not graph.active:
+        return None
+    seen: set[tuple[int, str]] = set()
+    found: list[KObject] = []
+    for scope in graph.scopes:
+        for obj in graph.restrict(tree, scope).objects:
+            key = (id(base_document(obj.doc)), obj.ref)
+            if key not in seen:
+                seen.add(key)
+                found.append(obj)
+    return found
+
+
 def apply_suppressions(
-    findings: list[Finding], tree: Tree, rules: Sequence[Rule], known: set[str], config: Config
+    findings: list[Finding],
+    tree: Tree,
+    rules: Sequence[Rule],
+    known: set[str],
+    config: Config,
+    graph: Graph | None = None,
 ) -> tuple[list[Finding], int]:
-    """Drop suppressed findings; add findings for suppressions that are invalid or unused."""
-    suppressions, problems = suppress.collect(tree)
+    """Drop suppressed findings; add findings for suppressions that are invalid or unused.
+    Annotations count on the objects ``graph`` applies only."""
+    suppressions, problems = suppress.collect(tree, _applied_objects(tree, graph))
     problems += suppress.validate(suppressions, known)
     kept: list[Finding] = []
     hidden = 0
@@ -369,6 +390,7 @@ def lint(
         rules,
         set(registry.rules),
         config,
+        graph,
     )
     ignores = [
         (glob, ids)

@@ -8,12 +8,13 @@ finding, so silencing stays deliberate and never outlives the problem it hid.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cilium_lint.document import MARKER, Location
+from cilium_lint.flux.graph import base_document
 from cilium_lint.sourcemap import Span
-from cilium_lint.tree import Tree
+from cilium_lint.tree import KObject, Tree
 
 ANNOTATION = "cilium-lint.io/ignore"
 # The comment must start a line or follow whitespace, so a "#" inside a value is not one.
@@ -28,10 +29,13 @@ class Suppression:
     rule_ids: tuple[str, ...]
     reason: str
     location: Location  # where the suppression is written
-    # Comment: lines it covers; annotation: the object's document span and identity prefix.
+    # Comment: lines it covers. Annotation: the written document of its object (path and
+    # span), the object's identity as applied, and whether that identity names only it.
     lines: tuple[int, ...] = ()
     span: Span | None = None
     owner: str | None = None
+    document_path: str | None = None
+    unique: bool = False
     used: set[str] = field(default_factory=set)
 
     def covers(
@@ -42,29 +46,22 @@ class Suppression:
         A comment covers a finding reported on its line, or whose value was carried there (a
         ``${VAR}`` use, the other side of a duplicate: ``related``). An annotation covers
         every finding about its object, wherever the finding points (a values file the release
-        pulls in, a variable's definition), and findings whose other side is that object.
+        pulls in, a variable's definition), and findings whose other side is that object. Its
+        object is known by its whole identity as applied (kind, namespace, name); when two
+        applied objects share that identity, only findings inside its own document count.
         """
         if rule_id not in self.rule_ids:
             return False
         places = (location, *related)
         if self.owner is not None:
-            if _same_object(self.owner, identity.split("#", 1)[0]):
+            if self.unique and identity.split("#", 1)[0] == self.owner:
                 return True
             span = self.span
             return span is not None and any(
-                p.path == self.location.path and span.line <= p.span.line <= span.end_line
+                p.path == self.document_path and span.line <= p.span.line <= span.end_line
                 for p in places
             )
         return any(p.path == self.location.path and p.span.line in self.lines for p in places)
-
-
-def _same_object(owner: str, other: str) -> bool:
-    """``Kind/namespace/name`` or ``Kind/name``; a namespace only one side knows still matches
-    (kustomize or Flux may set it after the annotation's file was written)."""
-    mine, theirs = owner.split("/"), other.split("/")
-    if mine[0] != theirs[0] or mine[-1] != theirs[-1]:
-        return False
-    return len(mine) < 3 or len(theirs) < 3 or mine[1] == theirs[1]
 
 
 @dataclass(frozen=True)
@@ -100,8 +97,15 @@ def _comment_suppressions(path: str, text: str) -> Iterable[Suppression | Suppre
         yield Suppression(ids, match.group("rest").strip(" :-\t"), location, lines=lines)
 
 
-def _annotation_suppressions(tree: Tree) -> Iterable[Suppression | SuppressionProblem]:
-    for obj in tree.objects:
+def _annotation_suppressions(
+    objects: Sequence[KObject],
+) -> Iterable[Suppression | SuppressionProblem]:
+    # An identity two written documents share (two clusters, or the same kind in two API
+    # groups) does not say which one a finding is about.
+    written: dict[str, set[int]] = {}
+    for obj in objects:
+        written.setdefault(obj.ref, set()).add(id(base_document(obj.doc)))
+    for obj in objects:
         value = obj.get("metadata", "annotations", ANNOTATION)
         if value is None:
             continue
@@ -112,18 +116,33 @@ def _annotation_suppressions(tree: Tree) -> Iterable[Suppression | SuppressionPr
                 "CL006", f'{ANNOTATION} must be a string like "CL201: reason"', location, identity
             )
             continue
+        source = base_document(obj.doc)
         for entry in re.split(r"[;\n]", value):
             if not entry.strip():
                 continue
             ids_text, _, reason = entry.partition(":")
             ids = tuple(p.strip().upper() for p in ids_text.split(",") if p.strip())
-            yield Suppression(ids, reason.strip(), location, span=obj.doc.span, owner=obj.ref)
+            yield Suppression(
+                ids,
+                reason.strip(),
+                location,
+                span=source.span,
+                owner=obj.ref,
+                document_path=source.path,
+                unique=len(written[obj.ref]) == 1,
+            )
 
 
-def collect(tree: Tree) -> tuple[list[Suppression], list[SuppressionProblem]]:
+def collect(
+    tree: Tree, applied: Sequence[KObject] | None = None
+) -> tuple[list[Suppression], list[SuppressionProblem]]:
+    """Every suppression of the tree. Annotations count only on ``applied`` objects (as
+    applied: patched, in their namespace), so one on a copy nothing applies (an archive
+    folder) silences nothing; None: every object of the tree is applied (no Flux)."""
     suppressions: list[Suppression] = []
     problems: list[SuppressionProblem] = []
-    sources: list[Iterable[Suppression | SuppressionProblem]] = [_annotation_suppressions(tree)]
+    objects = tree.objects if applied is None else applied
+    sources: list[Iterable[Suppression | SuppressionProblem]] = [_annotation_suppressions(objects)]
     for path, parsed in tree.files.items():
         # A text that was let go after loading holds no marker (ParsedFile.release_text).
         if parsed.text and MARKER in parsed.text:
