@@ -21,9 +21,11 @@ from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
 from cilium_lint.flux.graph import Graph, Scope, base_document, build_graph, runs_cilium_lb_ipam
 from cilium_lint.loader import load_files
+from cilium_lint.references import refused_references
 from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.declarative import rule_paths
+from cilium_lint.safepath import RepositoryRoots
 from cilium_lint.sourcemap import Path as SPath
 from cilium_lint.sourcemap import Span
 from cilium_lint.tree import KObject, Tree, TreeBuilder
@@ -123,7 +125,7 @@ def build_tree(
     one included, when more than one) and index it."""
     exclude = _relative_patterns(config.exclude, base, cwd)
     found, skipped = discover(paths, cwd, exclude)
-    builder = TreeBuilder(cwd, config.max_file_size)
+    builder = TreeBuilder(cwd, config.max_file_size, RepositoryRoots(paths))
     # Loading makes millions of objects that live as long as the run and no cyclic garbage.
     # Left on, the cyclic collector would traverse the growing heap again and again (a quarter
     # of the CPU time on 10,000 files), so it is off while loading and the loaded tree is then
@@ -137,6 +139,7 @@ def build_tree(
         ):
             builder.add(item, parsed)
         tree = builder.build()
+        tree.extra_problems.extend(refused_references(tree))
     finally:
         if collecting:
             gc.enable()

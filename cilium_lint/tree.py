@@ -15,7 +15,9 @@ from typing import Any
 
 from cilium_lint.discover import FoundFile, display_path
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
+from cilium_lint.quoting import quote
 from cilium_lint.readfile import DEFAULT_MAX_BYTES, decode_text, read_bytes
+from cilium_lint.safepath import Refused, RepositoryRoots
 from cilium_lint.sourcemap import Span
 from cilium_lint.yamlload import parse_embedded, parse_yaml
 
@@ -116,6 +118,8 @@ class Tree:
     # Data files whose content was consumed as YAML (Helm values), so their syntax matters.
     used_data_files: set[str] = field(default_factory=set)
     extra_problems: list[ParseProblem] = field(default_factory=list)
+    # Where file references written in the tree may lead (cilium_lint/safepath.py).
+    roots: RepositoryRoots | None = None
 
     @cached_property
     def _by_kind(self) -> dict[str, list[KObject]]:
@@ -195,9 +199,16 @@ def _is_kustomization(doc: Document, path: str) -> bool:
 class TreeBuilder:
     """Indexes parsed files. Kept separate from discovery and parsing so each stays one job."""
 
-    def __init__(self, cwd: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        roots: RepositoryRoots | None = None,
+    ) -> None:
         self.cwd = cwd
         self.max_bytes = max_bytes
+        self.roots = roots if roots is not None else RepositoryRoots([cwd])
+        self._base = posixpath.normpath(str(cwd.absolute()).replace("\\", "/"))
         self.files: dict[str, ParsedFile] = {}
         self.paths: dict[str, Path] = {}
 
@@ -235,7 +246,15 @@ class TreeBuilder:
                 objects.append(obj)
                 if obj.kind in ("ConfigMap", "Secret") and obj.group == "":
                     sources.append(_written_source(obj, parsed))
-        return Tree(self.cwd, self.files, objects, sources, data_files, extra_problems=problems)
+        return Tree(
+            self.cwd,
+            self.files,
+            objects,
+            sources,
+            data_files,
+            extra_problems=problems,
+            roots=self.roots,
+        )
 
     def _generated(
         self,
@@ -246,6 +265,9 @@ class TreeBuilder:
         problems: list[ParseProblem],
     ) -> Iterable[ConfigSource]:
         base = posixpath.dirname(path)
+        # References are resolved from the kustomization's real folder; a refused one is never
+        # read (the references rule, CL008, says why) and its key is simply missing.
+        folder = posixpath.normpath(posixpath.join(self._base, base))
         for field_name, kind in (
             ("configMapGenerator", "ConfigMap"),
             ("secretGenerator", "Secret"),
@@ -263,15 +285,18 @@ class TreeBuilder:
                 source = ConfigSource(kind, gen["name"], namespace, doc.locate((*gen_path, "name")))
                 for i, spec in enumerate(_strings(gen.get("files"))):
                     key, _, rel = spec.rpartition("=")
+                    real = self.roots.resolve(rel, folder)
+                    if isinstance(real, Refused):
+                        continue
                     display = posixpath.normpath(posixpath.join(base, rel))
                     key = key or posixpath.basename(rel)
                     data_files.add(display)
-                    entry = self._file_entry(key, display, doc.locate((*gen_path, "files", i)))
+                    entry = self._file_entry(key, display, real)
                     if entry is None:
                         problems.append(
                             ParseProblem(
                                 "CL003",
-                                f"{field_name} '{gen['name']}' names file '{rel}', "
+                                f"{field_name} {quote(gen['name'])} names file {quote(rel)}, "
                                 "which cannot be read",
                                 doc.locate((*gen_path, "files", i)),
                             )
@@ -283,22 +308,26 @@ class TreeBuilder:
                     if sep:
                         location = doc.locate((*gen_path, "literals", i))
                         source.entries[key] = _text_entry(key, value, location)
-                for i, env in enumerate(_strings(gen.get("envs"))):
+                for env in _env_files(gen):
+                    real = self.roots.resolve(env, folder)
+                    if isinstance(real, Refused):
+                        continue
                     display = posixpath.normpath(posixpath.join(base, env))
                     data_files.add(display)
-                    self._env_entries(source, display, doc.locate((*gen_path, "envs", i)))
+                    self._env_entries(source, display, real)
                 yield source
 
-    def _read_text(self, display: str) -> str | None:
+    def _read_text(self, display: str, real: str) -> str | None:
+        """The text of a referenced file: ``real`` is its path checked by ``RepositoryRoots``."""
         parsed = self.files.get(display)
         text = parsed.full_text() if parsed is not None else None
         if text is not None:
             return text
-        raw = read_bytes(FoundFile(self.cwd / display, display), self.max_bytes)
+        raw = read_bytes(FoundFile(Path(real), display), self.max_bytes)
         return None if isinstance(raw, str) else decode_text(raw)
 
-    def _file_entry(self, key: str, display: str, referenced_at: Location) -> DataEntry | None:
-        text = self._read_text(display)
+    def _file_entry(self, key: str, display: str, real: str) -> DataEntry | None:
+        text = self._read_text(display, real)
         if text is None:
             return None
 
@@ -312,8 +341,8 @@ class TreeBuilder:
 
         return DataEntry(key, text, Location(display, Span(1, 1, 1, 1)), load)
 
-    def _env_entries(self, source: ConfigSource, display: str, referenced_at: Location) -> None:
-        text = self._read_text(display)
+    def _env_entries(self, source: ConfigSource, display: str, real: str) -> None:
+        text = self._read_text(display, real)
         if text is None:
             return
         for number, line in enumerate(text.splitlines(), start=1):
@@ -323,6 +352,12 @@ class TreeBuilder:
             key, _, value = stripped.partition("=")
             location = Location(display, Span(number, 1, number, len(line) + 1))
             source.entries[key.strip()] = _text_entry(key.strip(), value, location)
+
+
+def _env_files(generator: dict[str, Any]) -> list[str]:
+    """``envs`` entries, then the older single ``env``, as kustomize reads them."""
+    single = generator.get("env")
+    return [*_strings(generator.get("envs")), *([single] if isinstance(single, str) else [])]
 
 
 def _strings(value: Any) -> list[str]:

@@ -37,6 +37,7 @@ from cilium_lint.kustomize import (
     read_patches,
     set_namespace,
 )
+from cilium_lint.safepath import RepositoryRoots, repository_root
 from cilium_lint.tree import ConfigSource, KObject, Tree, api_group, dig
 
 if TYPE_CHECKING:
@@ -254,20 +255,13 @@ def _derived_object(original: KObject, doc: Document) -> KObject:
     )
 
 
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder holding ``.git`` at or above ``start``."""
-    directory = (start if start.is_dir() else start.parent).absolute()
-    for candidate in (directory, *directory.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
-
-
 class _Resolver:
     """Finds the folder a Flux Kustomization's ``spec.path`` names."""
 
     def __init__(self, files: TreeFiles, linted: Sequence[Path]) -> None:
         self.files = files
+        # A folder outside the repository is never a candidate, whatever spec.path says.
+        self.roots = files.tree.roots or RepositoryRoots(linted)
         bases: list[str] = []
         for path in linted:
             root = repository_root(path)
@@ -299,6 +293,8 @@ class _Resolver:
             here = parent
         for base in dict.fromkeys(candidates):
             target = _norm(posixpath.join(base, relative))
+            if not self.roots.contains(target):
+                continue
             if self.files.is_folder(target) or os.path.isdir(target):
                 return target
         return None

@@ -120,6 +120,23 @@ READING_RULES = (
         "Write the values out instead of aliasing them, and remove recursive anchors.",
         "a: &a [x, x, x]\nb: &b [*a, *a, *a]\n# ... ten levels deep\n",
     ),
+    _meta(
+        "CL008",
+        "file-reference-outside-repository",
+        "Every file a kustomization, helmfile or Flux Kustomization names lies inside the "
+        "repository.",
+        "Flux builds a Kustomization with nothing outside its source within reach, so a file "
+        "named by an absolute path, by a path climbing out of the repository or through a "
+        "symlink leading out of it fails the build (kustomize alone reads whatever the machine "
+        "holds there). A tree from a pull request must not make a linter copy a file of the "
+        "machine it runs on (a token, an environment) into its report: such a reference is not "
+        "read, its generated key is missing and whatever it would set is not checked.",
+        "Name a file of the repository by a relative path from the kustomization's folder "
+        "(from the repository root for spec.path), and replace a symlink that leads out of "
+        "the repository with the file itself.",
+        "configMapGenerator:\n  - name: cilium-values\n    files:\n"
+        "      - values.yaml=/etc/cilium/values.yaml\n",
+    ),
 )
 
 
