@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 
 from cilium_lint.document import Document, Location
 from cilium_lint.patterns import go_pattern
+from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
 from cilium_lint.yamlload import parse_embedded, parse_yaml
@@ -284,7 +285,7 @@ class KustomizeBuilder:
             result.notes.append(
                 Note(
                     kdoc.locate(path),
-                    f"remote resource '{entry}' is not read; its objects are unknown",
+                    f"remote resource {quote(entry)} is not read; its objects are unknown",
                 )
             )
             return None
@@ -297,7 +298,7 @@ class KustomizeBuilder:
                 result.notes.append(
                     Note(
                         kdoc.locate(path),
-                        f"folder '{entry}' has no kustomization file; kustomize refuses it "
+                        f"folder {quote(entry)} has no kustomization file; kustomize refuses it "
                         "(read here as every YAML file below it)",
                     )
                 )
@@ -305,7 +306,7 @@ class KustomizeBuilder:
             self._include(result, built)
             return built
         result.notes.append(
-            Note(kdoc.locate(path), f"'{entry}' is not a file or folder of the tree")
+            Note(kdoc.locate(path), f"{quote(entry)} is not a file or folder of the tree")
         )
         return None
 
@@ -739,7 +740,7 @@ def _patch_file(
     location = owner.locate(where)
     absolute = _norm(posixpath.join(folder, name))
     if not files.is_file(absolute):
-        notes.append(Note(location, f"patch file '{name}' is not in the tree"))
+        notes.append(Note(location, f"patch file {quote(name)} is not in the tree"))
         return []
     return [
         patch

@@ -7,6 +7,8 @@ import re
 from enum import StrEnum
 from typing import Any
 
+from cilium_lint.quoting import clean
+
 
 class Compare(StrEnum):
     EXACT = "exact"  # same value and same YAML type: "true" is not true
@@ -53,12 +55,13 @@ def matches(actual: Any, expected: Any, mode: Compare) -> bool:
 
 
 def show(value: Any) -> str:
-    """A value as a user would write it in YAML, with the quotes that change its type."""
+    """A value as a user would write it in YAML, with the quotes that change its type; cut and
+    escaped for a message (``quoting.clean``), since the value comes from the tree."""
     if isinstance(value, str):
         if value == "" or _needs_quotes(value):
-            return json.dumps(value)
-        return value
-    return json.dumps(value, default=str)
+            return clean(json.dumps(value))
+        return clean(value)
+    return clean(json.dumps(value, default=str))
 
 
 _PLAIN_SCALAR = re.compile(

@@ -37,6 +37,7 @@ from cilium_lint.kustomize import (
     read_patches,
     set_namespace,
 )
+from cilium_lint.quoting import quote
 from cilium_lint.safepath import RepositoryRoots, repository_root
 from cilium_lint.tree import ConfigSource, KObject, Tree, api_group, dig
 
@@ -366,12 +367,12 @@ class GraphBuilder:
                 return
         node.path = path if isinstance(path, str) else "./"
         if "${" in node.path:
-            node.note = f"spec.path '{node.path}' has a variable that is not defined here"
+            node.note = f"spec.path {quote(node.path)} has a variable that is not defined here"
             return
         folder = self.resolver.folder(node.path, node.original.path)
         if folder is None:
             node.note = (
-                f"spec.path '{node.path}' is not a folder of this repository "
+                f"spec.path {quote(node.path)} is not a folder of this repository "
                 "(another source, or a path that no longer exists)"
             )
             return
@@ -560,7 +561,9 @@ class GraphBuilder:
             folder = _norm(posixpath.join(build.folder, str(entry)))
             if not self.files.is_folder(folder):
                 where = node.document.locate(("spec", "components", index))
-                self.notes.append(Note(where, f"component '{entry}' is not a folder of the tree"))
+                self.notes.append(
+                    Note(where, f"component {quote(entry)} is not a folder of the tree")
+                )
                 continue
             component = self.kustomize.build(folder)
             builds.append(component)

@@ -9,6 +9,7 @@ from typing import Any
 
 from cilium_lint.document import Document, Location, ParseProblem
 from cilium_lint.flux.values import EffectiveValues, UnknownSource
+from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import SourceMap
 from cilium_lint.tree import KObject, Tree, dig
 
@@ -133,7 +134,7 @@ def _values(
         kind, name = ref.get("kind"), ref.get("name")
         key = ref.get("valuesKey") or DEFAULT_VALUES_KEY
         optional = ref.get("optional") is True
-        label = f"{kind} '{name}'"
+        label = f"{kind} {quote(name)}"
         source = tree.find_source(str(kind), str(name), release_ns)
         if source is None:
             if not optional:
@@ -154,7 +155,7 @@ def _values(
             if entry is None and not optional:
                 missing.append(
                     MissingSource(
-                        here, f"valuesFrom {label} has no key '{key}'; Flux fails the release"
+                        here, f"valuesFrom {label} has no key {quote(key)}; Flux fails the release"
                     )
                 )
             values.add_unknown(UnknownSource(label, here))

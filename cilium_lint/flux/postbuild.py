@@ -35,6 +35,7 @@ from cilium_lint.flux.substitute import (
 )
 from cilium_lint.flux.text import LiteralText
 from cilium_lint.kustomize import DerivedDocument
+from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import ConfigSource, DataEntry, Tree, dig
 
@@ -149,7 +150,7 @@ def variables_of(
         if not isinstance(ref, dict):
             continue
         kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
-        label = f"{kind} '{name}'"
+        label = f"{kind} {quote(name)}"
         source = find(kind, name, namespace)
         if source is None:
             if ref.get("optional") is not True:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from cilium_lint.cilium.release import CiliumRelease
 from cilium_lint.document import Location
+from cilium_lint.quoting import quote
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
 from cilium_lint.sourcemap import Path
 
@@ -113,7 +114,7 @@ def _label(release: CiliumRelease) -> str:
     obj = release.release.obj
     if obj.kind == "HelmRelease":
         return obj.ref
-    return f"the bootstrap {obj.kind} '{obj.name}' in {obj.doc.path}"
+    return f"the bootstrap {obj.kind} {quote(obj.name)} in {obj.doc.path}"
 
 
 class ChartVersion:

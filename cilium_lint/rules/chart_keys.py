@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from cilium_lint.cilium.chart_facts import KeyPath, key_versions, suggest
 from cilium_lint.cilium.effective import ValuesView, Version, release_views, substituted
 from cilium_lint.cilium.expect import show
+from cilium_lint.quoting import clean
 from cilium_lint.rules.api import Hit, NoParams, Related, Rule, RuleMeta, Severity
 from cilium_lint.rules.service_monitors import ServiceMonitorCrds, ServiceMonitorWithoutMetrics
 
@@ -164,7 +165,7 @@ class ValueWithoutEffect:
                 continue
             if entry.refused and chart.is_known_key(entry.path):
                 continue  # the sampled chart still lists it: the guard cannot apply
-            dotted = ".".join(entry.path)
+            dotted = clean(".".join(entry.path))
             label = view.release.version_label
             if entry.refused and go_truthy(value):
                 found = f"chart {label} refuses to render with it ({entry.effect})"
@@ -288,12 +289,12 @@ class ValueType:
         for view in release_views(facts):
             data = view.release.release.values.data
             for path, value, wanted in self._mismatches(view, data, (), claimed):
-                dotted = ".".join(path)
+                dotted = clean(".".join(path))
                 names = [_TYPE_NAMES[t] for t in wanted if t != "null" and t in _TYPE_NAMES]
                 container = isinstance(value, dict | list)
                 found = _describe_type(value)
                 if not container:
-                    shown = json.dumps(value) if isinstance(value, str) else show(value)
+                    shown = clean(json.dumps(value)) if isinstance(value, str) else show(value)
                     found = f"{shown} ({found})"
                 yield Hit(
                     f"{dotted} is {found} but the values schema of chart "
@@ -376,7 +377,7 @@ class UnknownKey:
     def _message(
         view: ValuesView, path: tuple[str, ...], siblings: frozenset[str]
     ) -> tuple[str, bool]:
-        dotted = ".".join(path)
+        dotted = clean(".".join(path))
         text = f"{dotted} is not a key of chart {view.release.version_label}, so Helm ignores it"
         sampled = key_versions(path)
         if sampled:
@@ -384,7 +385,7 @@ class UnknownKey:
             return text + f"; charts {span} have it: expected one of them or the key removed", True
         guess = suggest(path[-1], siblings)
         if guess is not None:
-            return text + f"; did you mean {'.'.join((*path[:-1], guess))}?", True
+            return text + f"; did you mean {clean('.'.join((*path[:-1], guess)))}?", True
         return (
             text + "; expected a key from the chart's values.yaml (if it is one of the keys "
             "values.yaml only documents in comments, ignore CL124 for it)",

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from cilium_lint.document import Location
 from cilium_lint.lbipam.requests import IPS_KEY, LEGACY_IPS_KEY
+from cilium_lint.quoting import quote
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
 
@@ -168,7 +169,7 @@ class SubstitutionUnresolved:
                 names = ", ".join(f"${{{n}}}" for n in use.missing)
                 verb = "is" if len(use.missing) == 1 else "are"
                 result = use.record.text if use.record is not None else ""
-                state = "empty" if not result.strip() else f"'{result}'"
+                state = "empty" if not result.strip() else quote(result)
                 message = (
                     f"{where} is {state} after substitution: {names} {verb} not defined for {owner}"
                 )
