@@ -23,6 +23,7 @@ from cilium_lint.cilium.release import CILIUM_CHART, CiliumRelease
 from cilium_lint.document import Document
 from cilium_lint.flux.helmrelease import Release, chart_basename
 from cilium_lint.flux.values import EffectiveValues, UnknownSource
+from cilium_lint.safepath import Refused
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, KObject, Tree
 
@@ -56,6 +57,11 @@ def _values_file(tree: Tree, folder: str, name: str, values: EffectiveValues) ->
     if display.endswith(".gotmpl") or "{{" in name:
         values.add_unknown(UnknownSource(f"template {name}"))
         return
+    if tree.roots is not None:
+        real_folder = posixpath.join(str(tree.cwd.absolute()), folder)
+        if isinstance(tree.roots.resolve(name, real_folder), Refused):
+            values.add_unknown(UnknownSource(f"file {name}"))  # CL008 says why
+            return
     parsed = tree.files.get(display)
     if parsed is None or not parsed.documents:
         values.add_unknown(UnknownSource(f"file {name}"))

@@ -23,6 +23,7 @@ from typing import Any, TypeAlias
 from cilium_lint.document import Document, Location
 from cilium_lint.patterns import go_pattern
 from cilium_lint.quoting import quote
+from cilium_lint.safepath import Refused
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
 from cilium_lint.yamlload import parse_embedded, parse_yaml
@@ -152,6 +153,12 @@ class TreeFiles:
         if known is None:
             known = self._folder_display[absolute] = _norm(os.path.relpath(absolute, self.base))
         return known
+
+    def reachable(self, reference: str, folder: str) -> bool:
+        """Whether ``reference`` written in ``folder`` stays inside the repository (the
+        references rule, CL008, reports those that do not)."""
+        roots = self.tree.roots
+        return roots is None or not isinstance(roots.resolve(reference, folder), Refused)
 
     def is_file(self, absolute: str) -> bool:
         return absolute in self.display
@@ -289,6 +296,8 @@ class KustomizeBuilder:
                 )
             )
             return None
+        if not self.files.reachable(entry, result.folder):
+            return None
         target = _norm(posixpath.join(result.folder, entry))
         if self.files.is_file(target):
             self._add_file(result, target)
@@ -342,7 +351,7 @@ class KustomizeBuilder:
                 named.append(chart["valuesFile"])
             named.extend(e for _, e in _string_entries(chart.get("additionalValuesFiles")))
         for entry in named:
-            if is_remote(entry):
+            if is_remote(entry) or not self.files.reachable(entry, result.folder):
                 continue
             target = _norm(posixpath.join(result.folder, entry))
             if self.files.is_file(target):
@@ -738,6 +747,8 @@ def _patch_file(
     strategic: bool | None,
 ) -> list[Patch]:
     location = owner.locate(where)
+    if not files.reachable(name, folder):
+        return []
     absolute = _norm(posixpath.join(folder, name))
     if not files.is_file(absolute):
         notes.append(Note(location, f"patch file {quote(name)} is not in the tree"))

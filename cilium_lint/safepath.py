@@ -64,6 +64,8 @@ class RepositoryRoots:
         # Innermost first, so a file is judged against the repository it belongs to.
         self.roots = sorted(set(roots), key=len, reverse=True)
         self._real: dict[str, str] = {}
+        # (reference, folder) -> answer: a folder's kustomization is read by several stages.
+        self._resolved: dict[tuple[str, str], str | Refused] = {}
 
     def root_of(self, absolute: str) -> str | None:
         """The root holding the normalised absolute path ``absolute``."""
@@ -84,6 +86,13 @@ class RepositoryRoots:
         The path returned has every symlink resolved, so opening it cannot leave the
         repository through a link the check did not see.
         """
+        key = (reference, folder)
+        known = self._resolved.get(key)
+        if known is None:
+            known = self._resolved[key] = self._resolve(reference, folder)
+        return known
+
+    def _resolve(self, reference: str, folder: str) -> str | Refused:
         if not reference or "\x00" in reference:
             return UNUSABLE
         if reference.startswith(("/", "\\")) or _DRIVE.match(reference):

@@ -169,3 +169,62 @@ def test_without_git_the_linted_folder_is_the_repository(tmp_path: Path) -> None
     assert [f["location"]["line"] for f in report["findings"] if f["rule"] == "CL008"] == [
         REFERENCE_LINE
     ]
+
+
+def test_values_files_resources_and_flux_paths_outside_are_refused(tmp_path: Path) -> None:
+    """The parts already right stay right, and now say so: helm values files, ``resources``
+    and ``spec.path`` outside the repository are not read, each is CL008 at its line."""
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    (repo / ".git").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "values.yaml").write_text(f"routingMode: {SECRET}\n")
+    (outside / "cm.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {SECRET}\n"
+    )
+    (repo / "helmfile.yaml").write_text(
+        "releases:\n"
+        "  - name: cilium\n"
+        "    chart: cilium/cilium\n"
+        "    version: 1.19.6\n"
+        "    values:\n"
+        f"      - {outside}/values.yaml\n"  # line 6
+        "      - ../outside/values.yaml\n"  # line 7
+    )
+    (repo / "kustomization.yaml").write_text(
+        "resources:\n"
+        "  - /etc\n"  # line 2
+        "  - ../outside/cm.yaml\n"  # line 3
+        "helmCharts:\n"
+        "  - name: cilium\n"
+        "    valuesFile: ../outside/values.yaml\n"  # line 6
+    )
+    (repo / "flux.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+        "kind: Kustomization\n"
+        "metadata:\n  name: apps\n"
+        "spec:\n"
+        "  path: ../outside\n"  # line 6
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    extra = [f"--report={fmt}:{reports / fmt}" for fmt in FORMATS]
+    result = run_cli("repo", "--exit-zero", *extra, cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    for fmt in FORMATS:
+        assert SECRET not in (reports / fmt).read_text(), fmt
+    assert SECRET not in result.stdout + result.stderr
+    report = json.loads((reports / "json").read_text())
+    refused = {
+        (f["location"]["path"], f["location"]["line"])
+        for f in report["findings"]
+        if f["rule"] == "CL008"
+    }
+    assert refused == {
+        ("repo/helmfile.yaml", 6),
+        ("repo/helmfile.yaml", 7),
+        ("repo/kustomization.yaml", 2),
+        ("repo/kustomization.yaml", 3),
+        ("repo/kustomization.yaml", 6),
+        ("repo/flux.yaml", 6),
+    }

@@ -559,7 +559,9 @@ class GraphBuilder:
         components = node.spec("components")
         for index, entry in enumerate(components if isinstance(components, list) else []):
             folder = _norm(posixpath.join(build.folder, str(entry)))
-            if not self.files.is_folder(folder):
+            if not self.files.is_folder(folder) or not self.files.reachable(
+                str(entry), build.folder
+            ):
                 where = node.document.locate(("spec", "components", index))
                 self.notes.append(
                     Note(where, f"component {quote(entry)} is not a folder of the tree")
