@@ -357,12 +357,19 @@ def _debug_notes() -> None:
     """With --debug, what the stages note on the way (e.g. why the cache is off) goes to stderr."""
     import logging
 
+    class Escaped(logging.Formatter):
+        # A note may quote a path: never let it move the cursor or start a workflow command.
+        def format(self, record: logging.LogRecord) -> str:
+            text = super().format(record)
+            return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("cilium-lint: debug: %(message)s"))
+    handler.setFormatter(Escaped("cilium-lint: debug: %(message)s"))
     logger = logging.getLogger("cilium_lint")
     logger.setLevel(logging.DEBUG)
-    if not logger.handlers:
-        logger.addHandler(handler)
+    for old in list(logger.handlers):  # an earlier run in this process (tests): its stderr
+        logger.removeHandler(old)
+    logger.addHandler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

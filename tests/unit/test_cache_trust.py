@@ -275,6 +275,16 @@ def test_a_symlinked_cache_root_writes_and_deletes_nothing(tmp_path: Path) -> No
     assert sentinel.read_text(encoding="utf-8") == "keep me"
 
 
+def test_the_debug_note_escapes_control_characters(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    odd = tmp_path / "a\nb\x1b[31m"
+    odd.symlink_to(tmp_path)
+    code, found, err = lint(repo, "--cache-dir", str(odd), "--debug")
+    assert (code, found) == (1, REAL)
+    (note,) = [line for line in err.splitlines() if "parse cache off" in line]
+    assert "\x1b" not in err and "a\\nb\\x1b[31m" in note
+
+
 def test_a_symlinked_folder_inside_the_cache_is_not_followed(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     cache_dir = tmp_path / "cache"
