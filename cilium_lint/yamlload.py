@@ -24,6 +24,7 @@ from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
+from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Numbers, Path, SourceMap, Span
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -292,7 +293,7 @@ class _Builder:
                 self.problems.append(
                     ParseProblem(
                         "CL002",
-                        f"duplicate key '{key}' (first defined on line "
+                        f"duplicate key {quote(key)} (first defined on line "
                         f"{first[0] + self.line_offset}); "
                         "Flux refuses the file, other tools keep only the last value",
                         Location(self.path, Span(*key_span)),

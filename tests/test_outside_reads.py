@@ -228,3 +228,17 @@ def test_values_files_resources_and_flux_paths_outside_are_refused(tmp_path: Pat
         ("repo/kustomization.yaml", 6),
         ("repo/flux.yaml", 6),
     }
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_named_by_a_generator_is_never_opened_for_reading(tmp_path: Path) -> None:
+    repo, _ = _tree(tmp_path, "files", "leak=pipe")
+    os.mkfifo(repo / "cilium" / "pipe")
+    result = run_cli("repo", "--format", "json", "--exit-zero", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    unreadable = [
+        (f["location"]["path"], f["location"]["line"])
+        for f in report["findings"]
+        if f["rule"] == "CL003"
+    ]
+    assert unreadable == [("repo/cilium/kustomization.yaml", REFERENCE_LINE)]

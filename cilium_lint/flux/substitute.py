@@ -67,6 +67,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 import yaml
 
+from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Path
 
 __all__ = [
@@ -150,7 +151,7 @@ class InvalidVariableNameError(SubstitutionError):
     """A variable's name does not match Flux's rule; Flux substitutes nothing at all then."""
 
     def __init__(self, names: tuple[str, ...]):
-        listed = ", ".join(f"'{name}'" for name in names)
+        listed = ", ".join(quote(name) for name in names)
         super().__init__(
             f"{listed} var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'"
         )

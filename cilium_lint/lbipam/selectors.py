@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cilium_lint.quoting import quote
+
 # LB-IPAM and L2 policies add these to the Service's labels before matching (cilium-facts §5.2).
 NAMESPACE_LABEL = "io.kubernetes.service.namespace"
 NAME_LABEL = "io.kubernetes.service.name"
@@ -76,7 +78,7 @@ def parse_selector(raw: Any) -> Selector | None:
             return Selector((), "matchLabels is not a mapping")
         for key, value in match_labels.items():
             if not isinstance(value, str):
-                return Selector((), f"matchLabels value of '{key}' is not a string")
+                return Selector((), f"matchLabels value of {quote(key)} is not a string")
             found.append(Requirement(str(key), "=", (value,)))
     expressions = raw.get("matchExpressions")
     if expressions is not None:
@@ -98,7 +100,7 @@ def _expression(item: Any) -> tuple[Requirement | None, str]:
         return None, f"matchExpressions operator {operator!r} is not one of {', '.join(OPERATORS)}"
     values = [] if values is None else values
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        return None, f"matchExpressions values of '{key}' are not a list of strings"
+        return None, f"matchExpressions values of {quote(key)} are not a list of strings"
     if operator in ("In", "NotIn") and not values:
         return None, f"matchExpressions '{key} {operator}' needs values"
     if operator in ("Exists", "DoesNotExist") and values:

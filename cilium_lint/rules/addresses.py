@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from cilium_lint.lbipam import sharing
 from cilium_lint.lbipam.pools import IPAddress, Pool, PoolBlock
 from cilium_lint.lbipam.requests import LoadBalancerRequest
+from cilium_lint.quoting import quote
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class InvalidAddress:
             else:
                 why = "not an IP address; LB-IPAM skips the entry"
             yield Hit(
-                f"'{request.text}' requested by {_describe(request)} is {why}",
+                f"{quote(request.text)} requested by {_describe(request)} is {why}",
                 request.location,
                 _identity(request),
             )

@@ -15,6 +15,7 @@ from cilium_lint.lbipam.requests import (
     IPS_KEY,
     LEGACY_IPS_KEY,
 )
+from cilium_lint.quoting import clean, quote
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
 from cilium_lint.rules.lbcommon import key_location, pinned_minor, release_of
 from cilium_lint.tree import KObject
@@ -209,9 +210,9 @@ class CrossNamespaceSpaces:
                 fixed = ",".join(e.strip() for e in entries if e.strip())
                 bad = next(e for e in entries if e != e.strip())
                 yield Hit(
-                    f"{key} on {site.owner} is '{value}': LB-IPAM does not trim entries, so "
-                    f"'{bad}' never matches namespace {bad.strip() or '(none)'}; "
-                    f"expected '{fixed}'",
+                    f"{key} on {site.owner} is {quote(value)}: LB-IPAM does not trim entries, so "
+                    f"{quote(bad)} never matches namespace {clean(bad.strip()) or '(none)'}; "
+                    f"expected {quote(fixed)}",
                     location,
                     f"{site.owner}#/{'/'.join(map(str, site.path))}/{key}",
                 )

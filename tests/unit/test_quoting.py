@@ -78,3 +78,12 @@ def test_a_policy_value_message_quotes_the_value_bounded_and_escaped(tmp_path: P
     assert "\n" not in message and "\u202e" not in message
     assert "\\n::error file=x::forged" in message
     assert len(message) < 300 and ELLIPSIS in message
+
+
+def test_a_duplicate_key_message_escapes_the_key() -> None:
+    from cilium_lint.yamlload import parse_yaml
+
+    parsed = parse_yaml(b'"a\\u001b[2J": 1\n"a\\u001b[2J": 2\n', "x.yaml")
+    assert [p.rule_id for p in parsed.problems] == ["CL002"]
+    assert "'a\\x1b[2J'" in parsed.problems[0].message
+    assert "\x1b" not in parsed.problems[0].message
