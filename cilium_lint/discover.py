@@ -5,9 +5,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from cilium_lint.globs import GlobMatcher, glob_regex
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # Template sources are not manifests until rendered; their YAML is often invalid by design.
@@ -46,15 +48,34 @@ def is_yaml_name(name: str) -> bool:
     )
 
 
-def _excluded(display: str, patterns: Iterable[str]) -> bool:
+def _excluded_by(display: str, pattern: str) -> bool:
+    bare = pattern.rstrip("/")
+    if fnmatch.fnmatchcase(display, bare) or fnmatch.fnmatchcase(display, bare + "/*"):
+        return True
+    # A pattern without "/" matches a name at any depth, like .gitignore.
+    return "/" not in bare and any(fnmatch.fnmatchcase(part, bare) for part in display.split("/"))
+
+
+def exclusion(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a display path is excluded: what :func:`_excluded_by` says for any pattern,
+    with every pattern compiled into one matcher (a configuration may list thousands)."""
+    regexes: list[str] = []
+    untranslated: list[str] = []
     for pattern in patterns:
         bare = pattern.rstrip("/")
-        if fnmatch.fnmatchcase(display, bare) or fnmatch.fnmatchcase(display, bare + "/*"):
-            return True
-        # A pattern without "/" matches a name at any depth, like .gitignore.
-        if "/" not in bare and any(fnmatch.fnmatchcase(part, bare) for part in display.split("/")):
-            return True
-    return False
+        whole, below = glob_regex(bare), glob_regex(bare + "/*")
+        part = glob_regex(bare, segment=True) if "/" not in bare else ""
+        if whole is None or below is None or part is None:
+            untranslated.append(pattern)
+            continue
+        regexes += [whole, below]
+        if "/" not in bare:
+            regexes.append(f"(?:.*/)?{part}(?:/.*)?")
+
+    def slow(display: str) -> bool:
+        return any(_excluded_by(display, p) for p in untranslated)
+
+    return GlobMatcher(regexes, slow if untranslated else None)
 
 
 def _is_chart_templates(directory: Path) -> bool:
@@ -71,17 +92,17 @@ def discover(
     link out of the tree (or a loop) is never read. Only regular files are returned: a FIFO or a
     device named ``x.yaml`` is skipped, never opened.
     """
-    patterns = tuple(exclude)
+    excluded = exclusion(exclude)
     found: dict[str, FoundFile] = {}
     skipped: list[SkippedPath] = []
     for root in roots:
-        for item in _walk_root(root, cwd, patterns, skipped):
+        for item in _walk_root(root, cwd, excluded, skipped):
             found.setdefault(item.display, item)
     return sorted(found.values(), key=lambda f: f.display), skipped
 
 
 def _walk_root(
-    root: Path, cwd: Path, patterns: tuple[str, ...], skipped: list[SkippedPath]
+    root: Path, cwd: Path, excluded: Callable[[str], bool], skipped: list[SkippedPath]
 ) -> Iterator[FoundFile]:
     try:
         info = root.stat()
@@ -118,7 +139,7 @@ def _walk_root(
         for entry in entries:
             path = Path(entry.path)
             display = prefix + entry.name
-            if _excluded(display, patterns):
+            if excluded(display):
                 continue
             try:
                 if entry.is_symlink():

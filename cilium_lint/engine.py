@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import gc
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -20,6 +19,7 @@ from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
 from cilium_lint.facts import Facts, gather
 from cilium_lint.flux.graph import Graph, Scope, base_document, build_graph, runs_cilium_lb_ipam
+from cilium_lint.globs import GlobTable
 from cilium_lint.loader import load_files
 from cilium_lint.references import refused_references
 from cilium_lint.registry import Registry
@@ -333,11 +333,11 @@ def _trimmed(finding: Finding, lines: dict[str, list[str]], tree: Tree) -> Findi
     )
 
 
-def _per_file_ignored(finding: Finding, patterns: list[tuple[str, list[str]]]) -> bool:
+def _per_file_ignored(finding: Finding, table: GlobTable) -> bool:
     return any(
-        fnmatch.fnmatchcase(finding.location.path, glob)
-        and any(finding.rule_id.startswith(p) for p in ids)
-        for glob, ids in patterns
+        finding.rule_id.startswith(prefix)
+        for ids in table.values(finding.location.path)
+        for prefix in ids
     )
 
 
@@ -395,11 +395,13 @@ def lint(
         config,
         graph,
     )
-    ignores = [
-        (glob, ids)
-        for pattern, ids in config.per_file_ignores.items()
-        for glob in _relative_patterns([pattern], config_base, cwd)
-    ]
+    ignores = GlobTable(
+        [
+            (glob, tuple(ids))
+            for pattern, ids in config.per_file_ignores.items()
+            for glob in _relative_patterns([pattern], config_base, cwd)
+        ]
+    )
     lines: dict[str, list[str]] = {}
     findings = [_trimmed(f, lines, tree) for f in findings if not _per_file_ignored(f, ignores)]
     baselined = 0

@@ -237,6 +237,7 @@ class TreeBuilder:
         for path, parsed in self.files.items():
             if path in data_files:
                 continue
+            lines: list[str] | None = None  # split once per file: a file may hold 20,000 sources
             for doc in parsed.documents:
                 obj = _as_object(doc, _namespace_for(path, namespaces))
                 if obj is None or _is_kustomization(doc, path):
@@ -245,7 +246,10 @@ class TreeBuilder:
                     doc.encrypted = True
                 objects.append(obj)
                 if obj.kind in ("ConfigMap", "Secret") and obj.group == "":
-                    sources.append(_written_source(obj, parsed))
+                    if lines is None:
+                        whole = parsed.full_text()
+                        lines = whole.splitlines() if whole else []
+                    sources.append(_written_source(obj, lines))
         return Tree(
             self.cwd,
             self.files,
@@ -402,7 +406,7 @@ def _as_object(doc: Document, default_namespace: str | None) -> KObject | None:
     )
 
 
-def _written_source(obj: KObject, parsed: ParsedFile) -> ConfigSource:
+def _written_source(obj: KObject, lines: list[str]) -> ConfigSource:
     source = ConfigSource(
         obj.kind,
         obj.name,
@@ -410,8 +414,6 @@ def _written_source(obj: KObject, parsed: ParsedFile) -> ConfigSource:
         obj.locate("metadata", "name"),
         encrypted=obj.doc.encrypted,
     )
-    whole = parsed.full_text()
-    lines = whole.splitlines() if whole else []
     for field_name in ("data", "stringData"):
         data = obj.get(field_name)
         if not isinstance(data, dict):

@@ -234,21 +234,14 @@ class DuplicateAddress:
             assert request.ip is not None
             by_ip[request.ip].append(request)
         for ip, group in by_ip.items():
-            for index, later in enumerate(group):
-                for first in group[:index]:
-                    if first.owner == later.owner:
-                        continue
-                    conflict = sharing.conflict(first, later, protocols=protocols)
-                    if conflict is None:
-                        continue
-                    yield Hit(
-                        f"{ip} requested by {_describe(later)} is already requested by "
-                        f"{_describe(first)} {conflict}",
-                        later.location,
-                        _identity(later),
-                        (Related(first.location, f"{ip} first requested by {_describe(first)}"),),
-                    )
-                    break
+            for later, first, conflict in sharing.first_conflicts(group, protocols=protocols):
+                yield Hit(
+                    f"{ip} requested by {_describe(later)} is already requested by "
+                    f"{_describe(first)} {conflict}",
+                    later.location,
+                    _identity(later),
+                    (Related(first.location, f"{ip} first requested by {_describe(first)}"),),
+                )
 
 
 class PoolOutsidePolicy:

@@ -1,0 +1,176 @@
+"""Time cilium-lint on hostile tree shapes at two sizes, n and 4n, and print the ratios.
+
+    python bench/adversarial.py [--scale 1.0] [--shape NAME ...] [--workdir DIR] [--code DIR]
+
+Each shape is a tree a pull request could write to make one step of the pipeline grow faster
+than the number of objects. A linear step takes about 4x the time at 4n; a quadratic one 16x.
+Every run is its own ``python -m cilium_lint TREE --no-cache -j1`` process; the CPU time of
+that process (user + system) is reported, so a busy neighbour inflates wall time only.
+
+Shapes (n at scale 1):
+
+* ``configmaps``: n = 5,000 ConfigMaps in one file (then 20,000);
+* ``flux-kustomizations``: n = 750 Flux Kustomizations, each with its own folder and
+  ``postBuild.substituteFrom`` a shared settings ConfigMap, applied by one root;
+* ``shared-ip``: n = 1,000 LoadBalancer Services asking for one IP with one sharing key, each
+  on its own port (all may share), and a few that conflict;
+* ``exclude-globs``: n = 1,250 ``exclude`` patterns and 2n files, plus as many
+  ``per-file-ignores`` patterns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+POOL = """\
+apiVersion: cilium.io/v2
+kind: CiliumLoadBalancerIPPool
+metadata:
+  name: pool
+spec:
+  blocks:
+    - cidr: 10.0.6.0/24
+"""
+
+
+def _write(root: Path, name: str, text: str) -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+
+
+def configmaps(root: Path, n: int) -> None:
+    docs = [
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: ns-{i % 50}\n"
+        f"data:\n  KEY_{i}: value-{i}\n"
+        for i in range(n)
+    ]
+    _write(root, "big/configmaps.yaml", "---\n".join(docs))
+
+
+def flux_kustomizations(root: Path, n: int) -> None:
+    _write(
+        root,
+        "flux/cluster.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+        "  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./flux/apps\n"
+        "  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: settings\n",
+    )
+    _write(
+        root,
+        "flux/apps/settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: flux-system\n"
+        "data:\n  DOMAIN: example.org\n",
+    )
+    for i in range(n):
+        _write(
+            root,
+            f"flux/apps/ks-{i}.yaml",
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+            f"  name: app-{i}\n  namespace: flux-system\nspec:\n  interval: 10m\n"
+            f"  path: ./apps/app-{i}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n"
+            "    name: flux-system\n  postBuild:\n    substituteFrom:\n"
+            "      - kind: ConfigMap\n        name: settings\n"
+            f"      - kind: ConfigMap\n        name: app-{i}-settings\n        optional: true\n",
+        )
+        _write(
+            root,
+            f"apps/app-{i}/config.yaml",
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{i}\n  namespace: default\n"
+            "data:\n  host: app.${DOMAIN}\n",
+        )
+
+
+def shared_ip(root: Path, n: int) -> None:
+    _write(root, "pool.yaml", POOL)
+    docs = []
+    for i in range(n):
+        key = "web" if i % 100 else f"other-{i}"  # one in a hundred conflicts
+        docs.append(
+            f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\n  namespace: apps\n"
+            f"  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n"
+            f"    lbipam.cilium.io/sharing-key: {key}\n"
+            f"spec:\n  type: LoadBalancer\n  ports:\n    - port: {1000 + i}\n"
+        )
+    _write(root, "services.yaml", "---\n".join(docs))
+
+
+def exclude_globs(root: Path, n: int) -> None:
+    excludes = [f"generated/part-{i}/**" for i in range(n)]
+    ignores = [f"apps/app-{i}/never-{i}.yaml" for i in range(n)]
+    config = ["exclude:"] + [f"  - {p}" for p in excludes] + ["per-file-ignores:"]
+    config += [f"  {p}: [CL2]" for p in ignores]
+    _write(root, ".cilium-lint.yaml", "\n".join(config) + "\n")
+    for i in range(2 * n):
+        _write(
+            root,
+            f"apps/app-{i}/config.yaml",
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{i}\n"
+            "  namespace: default\ndata:\n  a: b\n",
+        )
+
+
+SHAPES: dict[str, tuple[Callable[[Path, int], None], int]] = {
+    "configmaps": (configmaps, 5000),
+    "flux-kustomizations": (flux_kustomizations, 750),
+    "shared-ip": (shared_ip, 1000),
+    "exclude-globs": (exclude_globs, 1250),
+}
+
+
+def cpu_seconds(tree: Path, code: Path) -> float:
+    """CPU time of one lint run in a fresh process (its children's rusage delta)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        [sys.executable, "-m", "cilium_lint", str(tree), "--no-cache", "-j1"],
+        cwd=code,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(code)},
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--shape", action="append", choices=sorted(SHAPES))
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--code", type=Path, default=REPO, help="checkout whose cilium_lint runs (before/after)"
+    )
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cilium-lint-adversarial-"))
+    print("| shape | n | CPU s at n | CPU s at 4n | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for name in args.shape or list(SHAPES):
+        make, base = SHAPES[name]
+        n = max(1, int(base * args.scale))
+        times = []
+        for size in (n, 4 * n):
+            tree = workdir / f"{name}-{size}"
+            shutil.rmtree(tree, ignore_errors=True)
+            tree.mkdir(parents=True)
+            make(tree, size)
+            times.append(cpu_seconds(tree, args.code.resolve()))
+            shutil.rmtree(tree, ignore_errors=True)
+        ratio = times[1] / times[0] if times[0] else float("inf")
+        print(f"| {name} | {n:,} | {times[0]:.2f} | {times[1]:.2f} | {ratio:.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
