@@ -17,7 +17,7 @@ from cilium_lint.document import Document, ParseProblem
 from cilium_lint.flux.graph import FLUX_OPERATOR_GROUP, is_flux_kustomization
 from cilium_lint.kustomize import is_remote
 from cilium_lint.quoting import quote
-from cilium_lint.safepath import Refused, RepositoryRoots
+from cilium_lint.safepath import ABSOLUTE, Refused, RepositoryRoots, is_absolute
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree, api_group
 
@@ -148,7 +148,20 @@ def refused_references(tree: Tree) -> list[ParseProblem]:
                 leaves = roots.leaves_root(flux[1])
                 if leaves is not None:
                     found.append(_problem(doc, flux[0], flux[1], "spec.path", leaves))
+            if is_flux_kustomization(data):
+                found.extend(_flux_components(doc, data))
     return found
+
+
+def _flux_components(doc: Document, data: dict[str, Any]) -> Iterator[ParseProblem]:
+    """``spec.components`` are relative to ``spec.path``'s folder, which only the graph knows
+    (it skips those leaving the repository); an absolute one is refused here."""
+    spec = data.get("spec")
+    components = spec.get("components") if isinstance(spec, dict) else None
+    for index, entry in _strings(components):
+        if is_absolute(entry):
+            where: Path = ("spec", "components", index)
+            yield _problem(doc, where, entry, "spec.components entry", ABSOLUTE)
 
 
 __all__ = ["RULE_ID", "helmfile_references", "kustomization_references", "refused_references"]

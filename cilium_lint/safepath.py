@@ -36,6 +36,11 @@ def inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
+def is_absolute(reference: str) -> bool:
+    """Absolute on any system a tree may be written for (``/x``, ``\\x``, ``C:x``)."""
+    return reference.startswith(("/", "\\")) or bool(_DRIVE.match(reference))
+
+
 @dataclass(frozen=True, slots=True)
 class Refused:
     """Why a reference is not followed; says nothing about what it points at."""
@@ -95,7 +100,7 @@ class RepositoryRoots:
     def _resolve(self, reference: str, folder: str) -> str | Refused:
         if not reference or "\x00" in reference:
             return UNUSABLE
-        if reference.startswith(("/", "\\")) or _DRIVE.match(reference):
+        if is_absolute(reference):
             return ABSOLUTE
         base = _norm(folder)
         root = self.root_of(base)
@@ -135,5 +140,6 @@ __all__ = [
     "Refused",
     "RepositoryRoots",
     "inside",
+    "is_absolute",
     "repository_root",
 ]
