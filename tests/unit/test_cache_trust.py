@@ -17,6 +17,7 @@ import resource
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -374,6 +375,24 @@ def test_concurrent_first_runs_agree_on_one_key(tmp_path: Path) -> None:
         seals = pool.map(_open_store, [str(root)] * 8)
     assert len(set(seals)) == 1
     assert [p.name for p in root.iterdir() if p.name.startswith(".key")] == []
+
+
+def test_concurrent_cli_runs_share_a_fresh_cache(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    with ThreadPoolExecutor(3) as pool:
+        runs = list(pool.map(lambda _: lint(repo, "--cache-dir", str(cache_dir)), range(3)))
+    assert [run[:2] for run in runs] == [(1, REAL)] * 3
+    store = SealedStore.open(cache_dir)
+    for name, text in (("bad.yaml", BAD), ("good.yaml", "a: 1\n")):
+        entry = entry_of(cache_dir, name, text)
+        context = (
+            entry.parent.parent.name.encode()
+            + b"\x00"
+            + bytes.fromhex(entry.parent.name + entry.name)
+        )
+        assert store.read(entry, context, 1 << 20) is not None
+    assert not [p for p in cache_dir.rglob(".*") if p.name != ".gitignore"]  # no temporaries
 
 
 # The default place
