@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationErro
 
 from cilium_lint.document import Document
 from cilium_lint.rules.api import Severity
+from cilium_lint.safepath import repository_root
 from cilium_lint.yamlload import parse_yaml
 
 CONFIG_NAMES = (".cilium-lint.yaml", ".cilium-lint.yml")
@@ -226,6 +227,7 @@ def merge_policy(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
 def find_config(start: Path) -> Path | None:
     directory = start if start.is_dir() else start.parent
     directory = directory.resolve()
+    top = repository_root(directory)  # the search never leaves the repository
     while True:
         for name in CONFIG_NAMES:
             candidate = directory / name
@@ -234,7 +236,7 @@ def find_config(start: Path) -> Path | None:
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file() and _has_table(pyproject):
             return pyproject
-        if (directory / ".git").exists() or directory.parent == directory:
+        if directory == top or directory.parent == directory:
             return None
         directory = directory.parent
 
