@@ -229,11 +229,11 @@ def repository_root(linted: Path) -> Path:
         start = linted.resolve()
     except (OSError, RuntimeError):
         start = Path(os.path.abspath(linted))
-    if not start.is_dir():
+    if not os.path.isdir(start):  # os.path's tests never raise (a folder we may not read)
         start = start.parent
     directory = start
     while True:
-        if (directory / ".git").exists():
+        if os.path.exists(directory / ".git"):
             return directory
         if directory.parent == directory:
             return start
@@ -279,7 +279,7 @@ class ParseCache:
             tree = store.folder(tree_folder(linted))
             fresh = not os.path.lexists(tree / space)
             root = store.folder(tree.name, space)
-        except StoreRefused as exc:
+        except (StoreRefused, OSError) as exc:  # OSError: e.g. a folder above not readable
             _log.debug("parse cache off: %s", exc)
             return None
         if fresh:
