@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cilium_lint import cli
+from cilium_lint.escape import printable
 
 FAIL_ON = ("error", "warning", "note", "never")
 
@@ -123,7 +124,7 @@ def run(environ: Mapping[str, str]) -> int:
         if stale:
             Path(stale).unlink(missing_ok=True)
     argv = lint_argv(inputs, temp, json_file, markdown_file)
-    print(f"cilium-lint {shlex.join(argv)}", flush=True)
+    print(f"cilium-lint {printable(shlex.join(argv))}", flush=True)
     code = cli.main(argv)
     sys.stdout.flush()
     if not Path(json_file).is_file():

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from cilium_lint.escape import printable
+
 BASELINE_VERSION = 1
 
 
@@ -24,8 +26,9 @@ def write_baseline(findings: Iterable[Any], path: Path) -> str:
             {
                 "rule": f.rule_id,
                 "fingerprint": f.fingerprint,
-                "path": f.location.path,
-                "message": f.message,
+                # For the reader only (matching is by rule and fingerprint): kept printable.
+                "path": printable(f.location.path),
+                "message": printable(f.message),
             }
             for f in findings
         ),

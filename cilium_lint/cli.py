@@ -260,8 +260,11 @@ def _check(argv: Sequence[str]) -> int:
         from cilium_lint.baseline import write_baseline
 
         _write(write_baseline(report.findings, args.write_baseline), args.write_baseline)
+        from cilium_lint.escape import printable
+
         print(
-            f"wrote {len(report.findings)} findings to baseline {args.write_baseline}",
+            f"wrote {len(report.findings)} findings to baseline "
+            f"{printable(str(args.write_baseline))}",
             file=sys.stderr,
         )
         return EXIT_OK
@@ -401,16 +404,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from cilium_lint.baseline import BaselineError
         from cilium_lint.config import ConfigError
+        from cilium_lint.escape import printable
         from cilium_lint.rules.declarative import RuleLoadError
 
         if isinstance(exc, ConfigError | RuleLoadError | UsageError | BaselineError):
-            print(f"cilium-lint: {exc}", file=sys.stderr)
+            # Messages quote paths and keys of the linted tree: each line escaped and
+            # prefixed, so none can start a workflow command.
+            for line in str(exc).split("\n"):
+                print(f"cilium-lint: {printable(line)}", file=sys.stderr)
             return EXIT_ERROR
         if debug:
             traceback.print_exc()
         else:
             print(
-                f"cilium-lint: internal error: {type(exc).__name__}: {exc} "
+                f"cilium-lint: internal error: {type(exc).__name__}: {printable(str(exc))} "
                 f"(run with --debug for the traceback; please report it at {ISSUES_URL})",
                 file=sys.stderr,
             )

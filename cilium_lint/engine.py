@@ -110,7 +110,9 @@ def _params(rule: Rule, config: Config) -> BaseModel:
 
 
 def _fingerprint(rule_id: str, identity: str) -> str:
-    return hashlib.sha256(f"{rule_id}\x00{identity}".encode()).hexdigest()[:32]
+    # A file name that is not UTF-8 (surrogateescape) hashes as its bytes.
+    data = f"{rule_id}\x00{identity}".encode("utf-8", "surrogateescape")
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def build_tree(

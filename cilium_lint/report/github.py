@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from cilium_lint.engine import Finding, Report
+from cilium_lint.escape import printable, printable_path
 from cilium_lint.rules.api import Severity
 
 ANNOTATIONS_PER_KIND = 10
@@ -38,17 +39,19 @@ def command(name: str, properties: dict[str, str | int], message: str) -> str:
 
 
 def _message(finding: Finding) -> str:
-    message = finding.message
+    # Each part on its own line of the annotation; a line break inside a part is escaped.
+    message = printable(finding.message)
     for related in finding.related:
         span = related.location.span
-        message += f"\n{related.location.path}:{span.line}:{span.column}: {related.message}"
+        where = f"{printable(related.location.path)}:{span.line}:{span.column}"
+        message += f"\n{where}: {printable(related.message)}"
     return message
 
 
 def annotation(finding: Finding) -> str:
     span = finding.location.span
     properties: dict[str, str | int] = {
-        "file": finding.location.path,
+        "file": printable(finding.location.path),
         "line": span.line,
         "endLine": max(span.end_line, span.line),
         "col": span.column,
@@ -56,7 +59,7 @@ def annotation(finding: Finding) -> str:
     # GitHub only honours a column range on a single line.
     if span.end_line == span.line and span.end_column > span.column:
         properties["endColumn"] = span.end_column
-    properties["title"] = f"{finding.rule_id} {finding.rule_name}"
+    properties["title"] = printable(f"{finding.rule_id} {finding.rule_name}")
     return command(LEVEL[finding.severity], properties, _message(finding))
 
 
@@ -64,14 +67,14 @@ def _plain(finding: Finding) -> list[str]:
     span = finding.location.span
     severity = "" if finding.severity is Severity.ERROR else f" [{finding.severity.value}]"
     lines = [
-        f"{finding.location.path}:{span.line}:{span.column}: "
-        f"{finding.rule_id}{severity} {finding.message}"
+        f"{printable_path(finding.location.path)}:{span.line}:{span.column}: "
+        f"{printable(finding.rule_id)}{severity} {printable(finding.message)}"
     ]
     for related in finding.related:
         rspan = related.location.span
-        lines.append(f"    {related.location.path}:{rspan.line}:{rspan.column}: {related.message}")
-    # One finding per physical line, whatever the linted files hold.
-    return [line.replace("\r", "\\r").replace("\n", "\\n") for line in lines]
+        path = printable_path(related.location.path)
+        lines.append(f"    {path}:{rspan.line}:{rspan.column}: {printable(related.message)}")
+    return lines
 
 
 def to_github(report: Report, *, limit: int = ANNOTATIONS_PER_KIND) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from cilium_lint.document import Location
 from cilium_lint.engine import Report
+from cilium_lint.escape import printable
 from cilium_lint.rules.api import Severity
 
 SCHEMA_VERSION = 1
@@ -18,7 +19,7 @@ SCHEMA_VERSION = 1
 def _location(location: Location) -> dict[str, Any]:
     span = location.span
     return {
-        "path": location.path,
+        "path": printable(location.path),
         "line": span.line,
         "column": span.column,
         "endLine": span.end_line,
@@ -32,19 +33,22 @@ def report_data(report: Report) -> dict[str, Any]:
         "tool": {"name": "cilium-lint", "version": report.tool_version},
         "findings": [
             {
-                "rule": f.rule_id,
-                "name": f.rule_name,
+                "rule": printable(f.rule_id),
+                "name": printable(f.rule_name),
                 "severity": f.severity.value,
-                "message": f.message,
+                "message": printable(f.message),
                 "location": _location(f.location),
                 "related": [
-                    {"message": r.message, "location": _location(r.location)} for r in f.related
+                    {"message": printable(r.message), "location": _location(r.location)}
+                    for r in f.related
                 ],
                 "fingerprint": f.fingerprint,
             }
             for f in report.findings
         ],
-        "skipped": [{"path": s.display, "reason": s.reason} for s in report.skipped],
+        "skipped": [
+            {"path": printable(s.display), "reason": printable(s.reason)} for s in report.skipped
+        ],
         "summary": {
             "files": report.files_checked,
             "rules": len(report.rules),

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from cilium_lint.document import Location
 from cilium_lint.engine import Report
+from cilium_lint.escape import printable, uri_path
 from cilium_lint.report.sarif import help_uri
 from cilium_lint.report.statistics import rule_counts
 from cilium_lint.rules.api import Severity
@@ -29,9 +30,8 @@ _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~"})
 
 
 def cell(text: str) -> str:
-    """Text as one table cell: markup and HTML inert, line breaks kept."""
-    escaped = html.escape(text, quote=False).translate(_MARKDOWN)
-    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    """Text as one table cell: control characters escaped, markup and HTML inert."""
+    return html.escape(printable(text), quote=False).translate(_MARKDOWN)
 
 
 def github_blob_base(environ: Mapping[str, str], cwd: Path) -> str | None:
@@ -62,11 +62,12 @@ def github_blob_base(environ: Mapping[str, str], cwd: Path) -> str | None:
 
 def _where(location: Location, link_base: str | None) -> str:
     span = location.span
-    text = f"{location.path}:{span.line}"
+    text = f"{printable(location.path)}:{span.line}"
     if link_base is None:
-        return f"`{text}`" if "`" not in text else cell(text)
+        # In a table a pipe ends the cell even inside a code span, unless escaped.
+        return "`" + text.replace("|", "\\|") + "`" if "`" not in text else cell(text)
     anchor = f"L{span.line}" + (f"-L{span.end_line}" if span.end_line > span.line else "")
-    return f"[{cell(text)}]({link_base}{quote(location.path)}#{anchor})"
+    return f"[{cell(text)}]({link_base}{uri_path(location.path)}#{anchor})"
 
 
 def to_markdown(report: Report, *, link_base: str | None = None) -> str:
@@ -79,7 +80,7 @@ def to_markdown(report: Report, *, link_base: str | None = None) -> str:
         lines += ["", "| Rule | Name | Severity | Findings |", "|---|---|---|---:|"]
         for row in rule_counts(report):
             meta = metas.get(row.rule_id)
-            rule = f"[{row.rule_id}]({help_uri(meta)})" if meta else cell(row.rule_id)
+            rule = f"[{cell(row.rule_id)}]({help_uri(meta)})" if meta else cell(row.rule_id)
             severity = f"{_ICON[row.severity]} {row.severity.value}"
             lines.append(f"| {rule} | {cell(row.name)} | {severity} | {row.count} |")
         lines += ["", "| | Location | Rule | Message |", "|---|---|---|---|"]
@@ -89,7 +90,7 @@ def to_markdown(report: Report, *, link_base: str | None = None) -> str:
                 message += f"<br>{_where(related.location, link_base)}: {cell(related.message)}"
             lines.append(
                 f"| {_ICON[finding.severity]} | {_where(finding.location, link_base)} "
-                f"| {finding.rule_id} | {message} |"
+                f"| {cell(finding.rule_id)} | {message} |"
             )
         if len(report.findings) > MAX_ROWS:
             more = len(report.findings) - MAX_ROWS

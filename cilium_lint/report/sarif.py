@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from cilium_lint.document import Location
 from cilium_lint.engine import Report
+from cilium_lint.escape import printable, uri_path
 from cilium_lint.rules.api import RuleMeta, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -20,7 +21,7 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "
 
 
 def help_uri(meta: RuleMeta) -> str:
-    return f"{RULES_DOC}#{meta.id.lower()}-{meta.name}"
+    return f"{RULES_DOC}#{quote(meta.id.lower(), safe='')}-{quote(meta.name, safe='')}"
 
 
 def _rule(meta: RuleMeta) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def _physical(location: Location) -> dict[str, Any]:
     if (end_line, end_column) <= (span.line, span.column):
         end_line, end_column = span.line, span.column + 1
     return {
-        "artifactLocation": {"uri": quote(location.path), "uriBaseId": SRCROOT},
+        "artifactLocation": {"uri": uri_path(location.path), "uriBaseId": SRCROOT},
         "region": {
             "startLine": span.line,
             "startColumn": span.column,
@@ -60,13 +61,17 @@ def sarif_log(report: Report) -> dict[str, Any]:
             "ruleId": finding.rule_id,
             "ruleIndex": index[finding.rule_id],
             "level": _LEVEL[finding.severity],
-            "message": {"text": finding.message},
+            "message": {"text": printable(finding.message)},
             "locations": [{"physicalLocation": _physical(finding.location)}],
             "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         }
         if finding.related:
             result["relatedLocations"] = [
-                {"id": i, "physicalLocation": _physical(r.location), "message": {"text": r.message}}
+                {
+                    "id": i,
+                    "physicalLocation": _physical(r.location),
+                    "message": {"text": printable(r.message)},
+                }
                 for i, r in enumerate(finding.related, start=1)
             ]
         results.append(result)

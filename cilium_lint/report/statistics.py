@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cilium_lint.engine import Report
+from cilium_lint.escape import printable
 from cilium_lint.rules.api import Severity
 
 
@@ -22,7 +23,10 @@ class RuleCount:
 def rule_counts(report: Report) -> list[RuleCount]:
     """One row per (rule, severity) that has findings; a rule has one severity per run."""
     counts = Counter((f.rule_id, f.rule_name, f.severity) for f in report.findings)
-    rows = [RuleCount(rid, name, severity, n) for (rid, name, severity), n in counts.items()]
+    rows = [
+        RuleCount(printable(rid), printable(name), severity, n)
+        for (rid, name, severity), n in counts.items()
+    ]
     return sorted(rows, key=lambda row: (-row.count, row.rule_id, -row.severity.rank))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cilium_lint.engine import Report
+from cilium_lint.escape import printable, printable_path
 from cilium_lint.rules.api import Severity
 
 _COLORS = {
@@ -43,19 +44,20 @@ def to_text(report: Report, *, color: bool = False) -> str:
     lines: list[str] = []
     for finding in report.findings:
         span = finding.location.span
-        where = f"{finding.location.path}:{span.line}:{span.column}:"
-        rule = finding.rule_id
+        where = f"{printable_path(finding.location.path)}:{span.line}:{span.column}:"
+        rule = printable(finding.rule_id)
         if finding.severity is not Severity.ERROR:
             rule += f" [{finding.severity.value}]"
         if color:
             where = f"{_BOLD}{where}{_RESET}"
             rule = f"{_COLORS[finding.severity]}{rule}{_RESET}"
-        lines.append(f"{where} {rule} {finding.message}")
+        lines.append(f"{where} {rule} {printable(finding.message)}")
         for related in finding.related:
             rspan = related.location.span
-            note = f"    {related.location.path}:{rspan.line}:{rspan.column}: {related.message}"
+            path = printable_path(related.location.path)
+            note = f"    {path}:{rspan.line}:{rspan.column}: {printable(related.message)}"
             lines.append(f"{_DIM}{note}{_RESET}" if color else note)
     for skipped in report.skipped:
-        lines.append(f"{skipped.display}: skipped: {skipped.reason}")
+        lines.append(f"{printable_path(skipped.display)}: skipped: {printable(skipped.reason)}")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
