@@ -163,15 +163,51 @@ class Runner:
         return {name: self.evaluate(spec["value"]) for name, spec in ACTION["outputs"].items()}
 
 
+# What a pull request can add to the workspace to be imported by `python -m ...` run there:
+# packages named as the modules the steps run or import, a startup hook, and a distribution
+# whose entry point would join the rule packs. Each writes the marker and exits 0 (a green step).
+HOSTILE_MODULES = (
+    "cilium_lint/__init__.py",
+    "cilium_lint/action.py",
+    "pip/__init__.py",
+    "pip/__main__.py",
+    "venv/__init__.py",
+    "venv/__main__.py",
+    "yaml/__init__.py",
+    "pydantic/__init__.py",
+    "jsonschema/__init__.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "evilpack.py",
+)
+
+
+def plant_hostile_modules(workspace: Path, marker: Path) -> None:
+    payload = f"import os\nopen({str(marker)!r}, 'a').write(__name__ + '\\n')\nos._exit(0)\n"
+    for name in HOSTILE_MODULES:
+        target = workspace / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(payload, encoding="utf-8")
+    dist = workspace / "evilpack-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: evilpack\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[cilium_lint.rules]\nevil = evilpack:rules\n")
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """The setup and install steps, once: the outputs later steps read."""
-    runner = Runner(
-        tmp_path_factory.mktemp("workspace"), tmp_path_factory.mktemp("runner-temp"), {}
-    )
+    """The setup and install steps, once: the outputs later steps read.
+
+    The workspace holds a pull request's `venv/` and `pip/`: the install step must not run them.
+    """
+    workspace = tmp_path_factory.mktemp("workspace")
+    marker = tmp_path_factory.mktemp("marker") / "ran"
+    plant_hostile_modules(workspace, marker)
+    runner = Runner(workspace, tmp_path_factory.mktemp("runner-temp"), {})
     setup, install = STEPS[0], STEPS[1]
     assert runner.step(setup).returncode == 0
     proc = runner.step(install)
+    assert not marker.exists(), f"the workspace's code ran: {marker.read_text()}"
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return runner.outputs
 
@@ -185,7 +221,7 @@ def lint(
 ) -> tuple[Runner, subprocess.CompletedProcess[str]]:
     """Run the lint step in a fresh workspace holding ``tree`` (as kubernetes/, or placed)."""
     workspace, temp = tmp_path / "workspace", tmp_path / "runner-temp"
-    workspace.mkdir()
+    workspace.mkdir(exist_ok=True)
     temp.mkdir()
     trees = {"kubernetes": tree} if isinstance(tree, Path) else tree or {}
     for target, source in trees.items():
@@ -247,6 +283,36 @@ def test_readme_workflow_uses_what_the_action_declares() -> None:
     referenced = re.findall(rf"steps\.{step['id']}\.outputs\.([\w-]+)", json.dumps(upload))
     assert referenced and set(referenced) <= set(ACTION["outputs"])
     assert "!cancelled()" in upload["if"], "SARIF is uploaded when the lint step fails"
+
+
+def test_every_python_of_the_action_ignores_the_working_folder() -> None:
+    """`python -m` puts the working folder first on sys.path; -P (3.11+) leaves it off."""
+    for step in STEPS[1:]:
+        assert step["env"]["PYTHONSAFEPATH"] == "1"
+        calls = re.findall(r'"\$\w+" (-[^\s]+ )*-m ', step["run"])
+        assert calls, step["run"]
+        for line in step["run"].splitlines():
+            if " -m " in line:
+                assert re.search(r'^\s*"\$\w+" -P -m \w', line), line
+    assert STEPS[1]["run"].lstrip().startswith('cd "$RUNNER_TEMP"'), "venv and pip run there"
+
+
+def test_the_lint_step_runs_nothing_from_the_workspace(tmp_path: Path) -> None:
+    """The lint step in a hostile checkout, this interpreter standing in for the virtualenv's.
+
+    The real finding is reported (exit 1) and the pull request's modules never run.
+    """
+    marker = tmp_path / "ran"
+    trees = {"kubernetes": REPO / "tests/golden/tree"}
+    installed = {"install": {"python": sys.executable}}
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    plant_hostile_modules(workspace, marker)
+    runner, proc = lint(tmp_path, installed, trees, {"paths": "kubernetes", "summary": "false"})
+    assert not marker.exists(), f"the workspace's code ran: {marker.read_text()}"
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "::error file=kubernetes/cilium/helmrelease.yaml,line=40," in proc.stdout
+    assert runner.action_outputs()["errors"] == "4"
 
 
 def test_composite_steps_are_what_the_runner_simulates() -> None:
