@@ -32,6 +32,9 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # Fields of a kustomization whose entries are files read by the build but not emitted.
 _SUPPORT_LISTS = ("configurations", "crds", "transformers", "generators", "validators")
 _PATCH_LISTS = ("patches", "patchesJson6902", "replacements")
+# Kustomizations nested deeper than this are not built (CL009): every level is a few Python
+# frames, and a real tree nests a handful, while a hostile one could nest thousands.
+MAX_BUILD_DEPTH = 100
 
 
 def _norm(path: str) -> str:
@@ -178,10 +181,14 @@ class TreeFiles:
         return list(parsed.documents) if parsed is not None else []
 
     def below(self, folder: str) -> Iterator[str]:
-        """Every file below ``folder``, depth first in name order."""
-        for entry in self.entries.get(folder, []):
-            if entry in self.entries:
-                yield from self.below(entry)
+        """Every file below ``folder``, depth first in name order (no recursion: any depth)."""
+        stack = [iter(self.entries.get(folder, []))]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+            elif entry in self.entries:
+                stack.append(iter(self.entries[entry]))
             else:
                 yield entry
 
@@ -201,9 +208,14 @@ class KustomizeBuilder:
         self.files = files
         self._built: dict[str, FolderBuild] = {}
         self._building: set[str] = set()
+        # References not followed because they nest deeper than MAX_BUILD_DEPTH (CL009).
+        self.too_deep: list[Note] = []
 
-    def build(self, folder: str) -> FolderBuild:
-        """``folder`` (absolute) as kustomize builds it, or as Flux does without a kustomization."""
+    def build(self, folder: str, reference: Location | None = None) -> FolderBuild:
+        """``folder`` (absolute) as kustomize builds it, or as Flux does without a kustomization.
+
+        ``reference``: where the build being made refers to it (for CL009).
+        """
         folder = _norm(folder)
         done = self._built.get(folder)
         if done is not None:
@@ -212,6 +224,19 @@ class KustomizeBuilder:
         kdoc = self._kustomization_document(kfile) if kfile else None
         result = FolderBuild(folder, kdoc)
         if folder in self._building:  # a cycle: kustomize refuses it; contribute nothing more
+            return result
+        if len(self._building) >= MAX_BUILD_DEPTH:
+            # Not kept in _built: reached from a shallower place, the folder is built in full.
+            where = reference or (kdoc.locate(()) if kdoc is not None else None)
+            if where is not None:
+                self.too_deep.append(
+                    Note(
+                        where,
+                        f"'{self.files.display_of(folder)}' is nested more than "
+                        f"{MAX_BUILD_DEPTH} kustomizations deep; it was not built and its "
+                        "objects were not checked",
+                    )
+                )
             return result
         self._building.add(folder)
         try:
@@ -236,13 +261,17 @@ class KustomizeBuilder:
 
     def _generate(self, result: FolderBuild, folder: str) -> None:
         """Flux's generated kustomization: every YAML file; a folder with its own kustomization
-        file is one unit."""
-        for entry in self.files.entries.get(folder, []):
-            if self.files.is_folder(entry):
+        file is one unit. Plain folders are walked without recursion, so any depth is fine."""
+        stack = [iter(self.files.entries.get(folder, []))]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+            elif self.files.is_folder(entry):
                 if self.files.kustomization_file(entry) is not None:
                     self._include(result, self.build(entry))
                 else:
-                    self._generate(result, entry)
+                    stack.append(iter(self.files.entries.get(entry, [])))
             elif entry.lower().endswith(YAML_SUFFIXES):
                 self._add_file(result, entry)
 
@@ -311,7 +340,7 @@ class KustomizeBuilder:
                         "(read here as every YAML file below it)",
                     )
                 )
-            built = self.build(target)
+            built = self.build(target, kdoc.locate(path))
             self._include(result, built)
             return built
         result.notes.append(

@@ -204,10 +204,11 @@ class Graph:
         return found
 
     base: str = ""  # the working folder, absolute: display paths are relative to it
+    too_deep: list[Note] = field(default_factory=list)  # builds nested too deep (CL009)
 
     def only(self, scope: Scope) -> Graph:
         """The same graph seen from one cluster."""
-        return Graph(self.active, [scope], self.notes, self.unreferenced, self.base)
+        return Graph(self.active, [scope], self.notes, self.unreferenced, self.base, self.too_deep)
 
     def nearest_scope(self, display: str) -> Scope | None:
         """The cluster whose folder shares the most with ``display`` (None: no single one)."""
@@ -418,6 +419,7 @@ class GraphBuilder:
                 if k.build is not None:
                     graph.notes.extend(n for n in k.build.notes if n not in graph.notes)
         graph.unreferenced = self._unreferenced(graph)
+        graph.too_deep = list(self.kustomize.too_deep)
         return graph
 
     # --- clusters -----------------------------------------------------------------------------

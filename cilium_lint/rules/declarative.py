@@ -92,8 +92,7 @@ class ValueRule:
     def _validator(self) -> Any:
         if self.spec.assert_ is None:
             return None
-        validator = schema_patterns.validator_class()  # regexes run by RE2, not re
-        return validator(self.spec.assert_, format_checker=validator.FORMAT_CHECKER)
+        return assert_validator(self.spec.assert_, f"{self.meta.source}: rule key 'assert'")
 
     def _expected(self, facts: Facts) -> Any:
         node: Any = facts.expected_values
@@ -136,6 +135,58 @@ class ValueRule:
         return f"{found}; {'; '.join(problems)}"
 
 
+_SCHEMA_URI = "urn:cilium-lint:assert"
+
+
+def _references(schema: Any) -> Iterator[tuple[str, str]]:
+    """Every ``$ref``/``$dynamicRef``/``$id`` string in the schema, walked without recursion."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("$ref", "$dynamicRef", "$id") and isinstance(value, str):
+                    yield key, value
+                elif key not in schema_patterns.DATA_KEYWORDS:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def assert_validator(schema: dict[str, Any], where: str) -> Any:
+    """The ``assert`` schema's validator, or RuleLoadError: the schema is self-contained.
+
+    A reference is never looked up on disk or the network: only ``#...`` pointers into the
+    schema itself are allowed, each must resolve now, and the registry retrieves nothing, so a
+    schema cannot fail (or read anything) later, while the tree is checked.
+    """
+    import jsonschema  # costly to import; only rules that use it pay
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    validator = schema_patterns.validator_class()  # regexes run by RE2, not re
+    try:
+        validator.check_schema(schema, format_checker=validator.FORMAT_CHECKER)
+    except jsonschema.SchemaError as exc:
+        raise RuleLoadError(f"{where}: not a valid JSON Schema: {exc.message}") from None
+    resource = DRAFT202012.create_resource(schema)
+    # A Registry made without `retrieve` looks nothing up: an unknown URI is Unresolvable.
+    registry: Registry[Any] = Registry().with_resource(_SCHEMA_URI, resource)
+    resolver = registry.resolver(base_uri=_SCHEMA_URI)
+    for key, value in _references(schema):
+        if key == "$id" or not value.startswith("#"):
+            raise RuleLoadError(
+                f"{where}: {key} '{value}': the schema must be self-contained (only '#...' "
+                "references into itself; nothing is read from files or the network)"
+            )
+        try:
+            resolver.lookup(value)
+        except Unresolvable:
+            raise RuleLoadError(f"{where}: $ref '{value}' points at nothing in it") from None
+    return validator(schema, registry=registry, format_checker=validator.FORMAT_CHECKER)
+
+
 def load_rule_file(path: Path, pack: str, shown: str | None = None) -> ValueRule:
     shown = shown or str(path)
     try:
@@ -169,7 +220,14 @@ def load_rule_file(path: Path, pack: str, shown: str | None = None) -> ValueRule
             line = f"{found[1].line}:{found[1].column}" if found else "1:1"
             lines.append(f"{shown}:{line}: rule schema: {message}")
         raise RuleLoadError("\n".join(lines))
-    return ValueRule(spec, shown, pack)
+    rule = ValueRule(spec, shown, pack)
+    if spec.assert_ is not None:
+        # Checked now: a bad schema is a load error, never a failure halfway through a run.
+        found = document.source_map.nearest(("assert",))
+        line = f"{found[1].line}:{found[1].column}" if found else "1:1"
+        where = f"{shown}:{line}: rule key 'assert'"
+        rule.__dict__["_validator"] = assert_validator(spec.assert_, where)
+    return rule
 
 
 def load_rule_dir(directory: Path, pack: str, shown: str | None = None) -> list[ValueRule]:

@@ -22,6 +22,41 @@ _IP_KEYS = frozenset({IPS_KEY, LEGACY_IPS_KEY, "loadBalancerIP"})
 _BLOCK_KEYS = frozenset({"cidr", "start", "stop"})
 
 
+class KustomizeTooDeep:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL009",
+        name="kustomize-too-deep",
+        summary=(
+            "Kustomizations nest at most 100 deep (a kustomization.yaml whose resources hold a "
+            "folder whose kustomization.yaml holds another, and so on)."
+        ),
+        rationale=(
+            "Real trees nest a handful of kustomizations. A chain hundreds deep is a mistake "
+            "or an attempt to exhaust the linter; cilium-lint stops following it at depth 100, "
+            "so the objects below that reference are not checked at all, and an error says so "
+            "instead of a silent pass."
+        ),
+        fix=(
+            "Flatten the chain: list the folders in one kustomization.yaml instead of nesting "
+            "each in the previous one."
+        ),
+        severity=Severity.ERROR,
+        example_fail=(
+            "# a/kustomization.yaml: resources: [b]; a/b/kustomization.yaml: resources: [c]; "
+            "... 101 levels\nresources:\n  - b\n"
+        ),
+        example_pass="# apps/kustomization.yaml\nresources:\n  - ./echo\n  - ./plex\n",
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        graph = facts.graph
+        if graph is None:
+            return
+        for note in graph.too_deep:
+            yield Hit(note.message, note.location, f"{note.location.path}#{note.message}")
+
+
 class UnreferencedFile:
     params = NoParams
     meta = RuleMeta(
@@ -301,4 +336,4 @@ class SubstitutionUnknown:
 
 
 def graph_rules() -> list[object]:
-    return [UnreferencedFile(), SubstitutionUnresolved(), SubstitutionUnknown()]
+    return [KustomizeTooDeep(), UnreferencedFile(), SubstitutionUnresolved(), SubstitutionUnknown()]

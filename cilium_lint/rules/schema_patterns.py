@@ -18,7 +18,7 @@ from cilium_lint.patterns import go_pattern
 from cilium_lint.sourcemap import Path
 
 # Keywords whose values are data, not schemas: a "pattern" key there is not a regex.
-_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
 
 
 def schema_problems(schema: Any, at: Path = ()) -> Iterator[tuple[Path, str]]:
@@ -35,7 +35,7 @@ def schema_problems(schema: Any, at: Path = ()) -> Iterator[tuple[Path, str]]:
             continue
         for key, value in node.items():
             where = (*path, key)
-            if key in _DATA_KEYWORDS:
+            if key in DATA_KEYWORDS:
                 continue
             if key == "pattern" and isinstance(value, str):
                 yield from _check(where, value)
