@@ -118,23 +118,21 @@ def _walk_root(
         return
     real_root = root.resolve()
     visited: set[str] = set()
-    stack = [root]
+    # (folder, its real path, its display path): both paths are extended by one name per
+    # level, never recomputed from the root (realpath and relpath cost the folder's depth, so
+    # a deep tree would cost its depth squared).
+    stack = [(root, str(real_root), display_path(root, cwd))]
     while stack:
-        directory = stack.pop()
-        real = os.path.realpath(directory)
+        directory, real, shown = stack.pop()
         if real in visited:
             continue
         visited.add(real)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(
-                SkippedPath(display_path(directory, cwd), f"cannot list: {exc.strerror}")
-            )
+            skipped.append(SkippedPath(shown, f"cannot list: {exc.strerror}"))
             continue
-        subdirs: list[Path] = []
-        # Names are joined to the folder's display path: one relpath per folder, not per file.
-        shown = display_path(directory, cwd)
+        subdirs: list[tuple[Path, str, str]] = []
         prefix = "" if shown == "." else shown + "/"
         for entry in entries:
             path = Path(entry.path)
@@ -142,7 +140,8 @@ def _walk_root(
             if excluded(display):
                 continue
             try:
-                if entry.is_symlink():
+                linked = entry.is_symlink()
+                if linked:
                     problem = _symlink_problem(path, real_root)
                     if problem is not None:
                         skipped.append(SkippedPath(display, problem))
@@ -150,7 +149,8 @@ def _walk_root(
                 if entry.is_dir():
                     if entry.name in SKIPPED_DIRS or _is_chart_templates(path):
                         continue
-                    subdirs.append(path)
+                    real_dir = os.path.realpath(path) if linked else os.path.join(real, entry.name)
+                    subdirs.append((path, real_dir, display))
                 elif is_yaml_name(entry.name) and entry.name not in SKIPPED_FILES:
                     if entry.is_file():
                         yield FoundFile(path, display)
