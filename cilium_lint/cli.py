@@ -251,6 +251,7 @@ def _check(argv: Sequence[str]) -> int:
             baseline=baseline,
             cache_dir=_cache_dir(args),
             jobs=args.jobs,
+            config_locate=loaded.locate,
         )
     except ConfigError as exc:
         if exc.key is None:

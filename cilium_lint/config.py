@@ -172,8 +172,21 @@ class LoadedConfig:
 
         ``at_key`` points at the key itself rather than its value (for unknown keys).
         """
-        if self.path is None:
+        found = self.locate(key, at_key=at_key)
+        if found is None:
             return "embedded policy"
+        shown, line, column = found
+        if line is None:
+            return shown
+        return f"{shown}:{line}:{column}" if column is not None else f"{shown}:{line}"
+
+    def locate(
+        self, key: tuple[str | int, ...], *, at_key: bool = False
+    ) -> tuple[str, int | None, int | None] | None:
+        """(file, line, column) of a key of the user's configuration; line and column None
+        when not found; None for the embedded policy alone."""
+        if self.path is None:
+            return None
         shown = _shown(self.path)
         if self.document is not None:
             span = self.document.source_map.key(key) if at_key else None
@@ -181,12 +194,12 @@ class LoadedConfig:
             if span is None and found is not None:
                 span = found[1]
             if span is not None:
-                return f"{shown}:{span.line}:{span.column}"
+                return shown, span.line, span.column
         if self.text is not None and key:
             line = _toml_line(self.text, str(key[-1] if isinstance(key[-1], str) else key[0]))
             if line:
-                return f"{shown}:{line}"
-        return shown
+                return shown, line, None
+        return shown, None, None
 
 
 def _shown(path: Path) -> str:

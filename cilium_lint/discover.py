@@ -84,25 +84,33 @@ def _is_chart_templates(directory: Path) -> bool:
 
 
 def discover(
-    roots: Iterable[Path], cwd: Path, exclude: Iterable[str] = ()
+    roots: Iterable[Path],
+    cwd: Path,
+    exclude: Iterable[str] = (),
+    left_out: list[str] | None = None,
 ) -> tuple[list[FoundFile], list[SkippedPath]]:
     """YAML files below ``roots`` in a stable order, and what was skipped and why.
 
     Symlinks are followed only while they stay inside the root they were found under, so a
     link out of the tree (or a loop) is never read. Only regular files are returned: a FIFO or a
-    device named ``x.yaml`` is skipped, never opened.
+    device named ``x.yaml`` is skipped, never opened. ``left_out`` (when given) receives the
+    paths ``exclude`` left out, so that a run that checks nothing because of it can say so.
     """
     excluded = exclusion(exclude)
     found: dict[str, FoundFile] = {}
     skipped: list[SkippedPath] = []
     for root in roots:
-        for item in _walk_root(root, cwd, excluded, skipped):
+        for item in _walk_root(root, cwd, excluded, skipped, left_out):
             found.setdefault(item.display, item)
     return sorted(found.values(), key=lambda f: f.display), skipped
 
 
 def _walk_root(
-    root: Path, cwd: Path, excluded: Callable[[str], bool], skipped: list[SkippedPath]
+    root: Path,
+    cwd: Path,
+    excluded: Callable[[str], bool],
+    skipped: list[SkippedPath],
+    left_out: list[str] | None,
 ) -> Iterator[FoundFile]:
     try:
         info = root.stat()
@@ -138,6 +146,8 @@ def _walk_root(
             path = Path(entry.path)
             display = prefix + entry.name
             if excluded(display):
+                if left_out is not None:
+                    left_out.append(display)
                 continue
             try:
                 linked = entry.is_symlink()

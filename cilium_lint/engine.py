@@ -21,6 +21,7 @@ from cilium_lint.facts import Facts, gather
 from cilium_lint.flux.graph import Graph, Scope, base_document, build_graph, runs_cilium_lb_ipam
 from cilium_lint.globs import GlobTable
 from cilium_lint.loader import load_files
+from cilium_lint.notices import ConfigKey, Locator, Notice, Silenced, notices
 from cilium_lint.references import refused_references
 from cilium_lint.registry import Registry
 from cilium_lint.rules.api import Hit, Related, Rule, RuleMeta, Severity
@@ -41,6 +42,8 @@ class Finding:
     related: tuple[Related, ...]
     fingerprint: str
     identity: str  # what the fingerprint is made of; suppressions by annotation match on it
+    # The severity without the configuration's `rules:` setting (None: not known).
+    default_severity: Severity | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         span = self.location.span
@@ -57,6 +60,8 @@ class Report:
     suppressed: int = 0  # findings hidden by inline suppressions
     baselined: int = 0  # findings hidden because the baseline holds them
     tool_version: str = __version__
+    # What the configuration kept from being checked or from failing the run.
+    notices: tuple[Notice, ...] = ()
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -122,11 +127,13 @@ def build_tree(
     base: Path | None,
     cache: ParseCache | None = None,
     jobs: int | None = None,
+    excluded: list[str] | None = None,
 ) -> tuple[Tree, list[SkippedPath]]:
     """Discover and parse the tree (through ``cache`` when given; in ``jobs`` processes, this
-    one included, when more than one) and index it."""
+    one included, when more than one) and index it. ``excluded`` receives the paths the
+    configuration's ``exclude`` left out."""
     exclude = _relative_patterns(config.exclude, base, cwd)
-    found, skipped = discover(paths, cwd, exclude)
+    found, skipped = discover(paths, cwd, exclude, excluded)
     builder = TreeBuilder(cwd, config.max_file_size, RepositoryRoots(paths))
     # Loading makes millions of objects that live as long as the run and no cyclic garbage.
     # Left on, the cyclic collector would traverse the growing heap again and again (a quarter
@@ -157,8 +164,8 @@ def evaluate(facts: Facts, rules: Iterable[Rule], config: Config) -> list[Findin
         configured = _configured_severity(rule.meta, config)
         for hit in rule.check(facts, params):
             key = (rule.meta.id, hit.location, hit.message)
-            severity = configured or hit.severity or rule.meta.severity
-            findings.setdefault(key, _finding(rule.meta, severity, hit))
+            default = hit.severity or rule.meta.severity
+            findings.setdefault(key, _finding(rule.meta, configured or default, hit, default))
     return sorted(findings.values(), key=Finding.sort_key)
 
 
@@ -222,7 +229,9 @@ def evaluate_clusters(
     return sorted(out, key=Finding.sort_key)
 
 
-def _finding(meta: RuleMeta, severity: Severity, hit: Hit) -> Finding:
+def _finding(
+    meta: RuleMeta, severity: Severity, hit: Hit, default: Severity | None = None
+) -> Finding:
     related = hit.related
     via = hit.location.via
     if via is not None and all(r.location != via.location for r in related):
@@ -236,6 +245,7 @@ def _finding(meta: RuleMeta, severity: Severity, hit: Hit) -> Finding:
         related,
         _fingerprint(meta.id, hit.identity),
         hit.identity,
+        default,
     )
 
 
@@ -277,6 +287,7 @@ def apply_suppressions(
     problems += suppress.validate(suppressions, known)
     kept: list[Finding] = []
     hidden = 0
+    active = {r.meta.id: r.meta for r in rules}
     for finding in findings:
         match = next(
             (
@@ -295,8 +306,7 @@ def apply_suppressions(
             kept.append(finding)
         else:
             match.used.add(finding.rule_id)
-            hidden += 1
-    active = {r.meta.id: r.meta for r in rules}
+            hidden += finding.rule_id in active
     problems += suppress.unused(suppressions, set(active))
     for problem in problems:
         meta = active.get(problem.rule_id)
@@ -335,12 +345,69 @@ def _trimmed(finding: Finding, lines: dict[str, list[str]], tree: Tree) -> Findi
     )
 
 
-def _per_file_ignored(finding: Finding, table: GlobTable) -> bool:
-    return any(
-        finding.rule_id.startswith(prefix)
-        for ids in table.values(finding.location.path)
-        for prefix in ids
-    )
+def _per_file_ignored(finding: Finding, table: GlobTable) -> str | None:
+    """The configured pattern of ``per-file-ignores`` that hides ``finding`` (None: none)."""
+    for pattern, ids in table.values(finding.location.path):
+        if any(finding.rule_id.startswith(prefix) for prefix in ids):
+            return str(pattern)
+    return None
+
+
+def _fails(finding: Finding, threshold: Severity, baseline: set[tuple[str, str]] | None) -> bool:
+    """Whether ``finding``, at its severity before the configuration's ``rules:`` setting,
+    would fail the run (and is not in the baseline)."""
+    severity = finding.default_severity or finding.severity
+    if severity.rank < threshold.rank:
+        return False
+    return baseline is None or (finding.rule_id, finding.fingerprint) not in baseline
+
+
+def _ignores_everything(
+    tree: Tree, config: Config, table: GlobTable, active: set[str]
+) -> tuple[bool, list[str]]:
+    """Whether ``per-file-ignores`` ignores every active rule in every linted file, and the
+    patterns that ignore every rule on their own."""
+    covers = {
+        (pattern, tuple(ids)): {r for r in active if any(r.startswith(p) for p in ids)}
+        for pattern, ids in config.per_file_ignores.items()
+    }
+    whole = [pattern for (pattern, _), rules in covers.items() if rules == active]
+    if not covers or not tree.files:
+        return False, whole
+    for path in tree.files:
+        ignored: set[str] = set()
+        for value in table.values(path):
+            ignored |= covers.get(value, set())
+        if ignored != active:
+            return False, whole
+    return True, whole
+
+
+def _left_out_by_config(
+    registry: Registry, config: Config, cli: Selection, rules: Sequence[Rule]
+) -> list[tuple[Rule, ConfigKey]]:
+    """The rules the command line alone would run that the configuration's ``select`` or
+    ``ignore`` leaves out, with the key that does (rules with bad settings are skipped)."""
+    chosen = registry.matching(list(cli.select)) if cli.select else set(registry.rules)
+    chosen -= registry.matching(list(cli.ignore))
+    active = {r.meta.id for r in rules}
+    left_out: list[tuple[Rule, ConfigKey]] = []
+    for rule_id in sorted(chosen - active):
+        key: ConfigKey = next(
+            (
+                ("ignore", i)
+                for i, s in enumerate(config.ignore)
+                if rule_id in registry.matching([s])
+            ),
+            ("select",),
+        )
+        rule = registry.rules[rule_id]
+        try:
+            _params(rule, config)
+        except ConfigError:
+            continue
+        left_out.append((rule, key))
+    return left_out
 
 
 def _relative_patterns(patterns: Iterable[str], base: Path | None, cwd: Path) -> list[str]:
@@ -378,45 +445,90 @@ def lint(
     baseline: set[tuple[str, str]] | None = None,
     cache_dir: Path | None = None,
     jobs: int | None = None,
+    config_locate: Locator | None = None,
 ) -> Report:
     """Lint ``paths``. ``cache_dir``: keep parsed files there (None: no cache); ``jobs``: parse
-    in that many processes, this one included (None or 1: only in this one)."""
+    in that many processes, this one included (None or 1: only in this one);
+    ``config_locate``: where a configuration key is written, for the notices."""
     rules = active_rules(registry, config, selection)
     for rule in rules:
         _params(rule, config)  # a bad rule setting is a config error before any work
+    left_out = _left_out_by_config(registry, config, selection, rules)
     cache = ParseCache.open(cache_dir, config.max_file_size, paths[0] if paths else cwd)
-    tree, skipped = build_tree(paths, cwd, config, config_base, cache, jobs)
+    excluded: list[str] = []
+    tree, skipped = build_tree(paths, cwd, config, config_base, cache, jobs, excluded)
     folder = config_base if config_base is not None else cwd
     graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters])
     claimed = rule_paths(registry.rules.values())
+    # The rules the configuration left out run too, only to be counted in the notices.
+    everything = [*rules, *(rule for rule, _ in left_out)]
     findings, suppressed = apply_suppressions(
-        evaluate_clusters(tree, graph, rules, config, claimed),
+        evaluate_clusters(tree, graph, everything, config, claimed),
         tree,
         rules,
         set(registry.rules),
         config,
         graph,
     )
+    threshold = fail_on or config.fail_on
+    hidden: list[tuple[ConfigKey, str]] = []
+    active = {r.meta.id for r in rules}
+    dropped_by = {rule.meta.id: key for rule, key in left_out}
+    hidden += [
+        (dropped_by[f.rule_id], f.rule_id)
+        for f in findings
+        if f.rule_id not in active and _fails(f, threshold, baseline)
+    ]
+    findings = [f for f in findings if f.rule_id in active]
     ignores = GlobTable(
         [
-            (glob, tuple(ids))
+            (glob, (pattern, tuple(ids)))
             for pattern, ids in config.per_file_ignores.items()
             for glob in _relative_patterns([pattern], config_base, cwd)
         ]
     )
     lines: dict[str, list[str]] = {}
-    findings = [_trimmed(f, lines, tree) for f in findings if not _per_file_ignored(f, ignores)]
+    kept: list[Finding] = []
+    for finding in findings:
+        pattern = _per_file_ignored(finding, ignores)
+        if pattern is None:
+            kept.append(_trimmed(finding, lines, tree))
+        elif _fails(finding, threshold, baseline):
+            hidden.append((("per-file-ignores", pattern), finding.rule_id))
+    findings = kept
     baselined = 0
     if baseline is not None:
         before = len(findings)
         findings = [f for f in findings if (f.rule_id, f.fingerprint) not in baseline]
         baselined = before - len(findings)
-    return Report(
+    hidden += [
+        (("rules", f.rule_id, "severity"), f.rule_id)
+        for f in findings
+        if f.severity.rank < threshold.rank and _fails(f, threshold, None)
+    ]
+    report = Report(
         findings=tuple(findings),
         rules=tuple(r.meta for r in rules),
         files_checked=len(tree.files),
         skipped=tuple(skipped),
-        fail_on=fail_on or config.fail_on,
+        fail_on=threshold,
         suppressed=suppressed,
         baselined=baselined,
     )
+    every_file, patterns = _ignores_everything(tree, config, ignores, active)
+    silenced = Silenced(
+        files_checked=len(tree.files),
+        excluded=excluded,
+        hidden=hidden,
+        failed=report.failed,
+        fail_on=threshold,
+        per_file_everything=patterns,
+        every_file_ignored=every_file,
+        unknown_ids=[
+            (("per-file-ignores", pattern), rule_id)
+            for pattern, ids in config.per_file_ignores.items()
+            for rule_id in ids
+            if not registry.matching([rule_id])
+        ],
+    )
+    return dataclasses.replace(report, notices=notices(silenced, config_locate))

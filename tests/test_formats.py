@@ -379,6 +379,7 @@ def test_json_summary_carries_hidden_counts_and_skipped_paths() -> None:
         "note": 0,
         "suppressed": 2,
         "baselined": 3,
+        "notices": 0,
         "failOn": "error",
         "failed": True,
     }

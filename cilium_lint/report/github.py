@@ -15,6 +15,7 @@ import hashlib
 
 from cilium_lint.engine import Finding, Report
 from cilium_lint.escape import printable, printable_path
+from cilium_lint.notices import Notice
 from cilium_lint.rules.api import Severity
 
 ANNOTATIONS_PER_KIND = 10
@@ -63,6 +64,17 @@ def annotation(finding: Finding) -> str:
     return command(LEVEL[finding.severity], properties, _message(finding))
 
 
+def notice_command(notice: Notice) -> str:
+    """A configuration notice as a warning on the configuration file."""
+    properties: dict[str, str | int] = {}
+    if notice.path is not None:
+        properties["file"] = printable(notice.path)
+        if notice.line is not None:
+            properties["line"] = notice.line
+    properties["title"] = f"cilium-lint configuration: {printable(notice.key)}"
+    return command("warning", properties, printable(notice.message))
+
+
 def _plain(finding: Finding) -> list[str]:
     span = finding.location.span
     severity = "" if finding.severity is Severity.ERROR else f" [{finding.severity.value}]"
@@ -89,7 +101,9 @@ def to_github(report: Report, *, limit: int = ANNOTATIONS_PER_KIND) -> str:
     if overflow:
         budget["notice"] = limit - 1
     shown = dict.fromkeys(totals, 0)
-    lines: list[str] = []
+    lines = [notice_command(n) for n in report.notices]
+    # The notices come first and take warning slots: a step shows 10 warnings in all.
+    budget["warning"] = max(budget["warning"] - len(lines), 0)
     rest: list[str] = []
     hidden = 0
     for finding in report.findings:

@@ -11,6 +11,7 @@ from typing import Any
 from cilium_lint.document import Location
 from cilium_lint.engine import Report
 from cilium_lint.escape import printable
+from cilium_lint.notices import Notice
 from cilium_lint.rules.api import Severity
 
 SCHEMA_VERSION = 1
@@ -25,6 +26,15 @@ def _location(location: Location) -> dict[str, Any]:
         "endLine": span.end_line,
         "endColumn": span.end_column,
     }
+
+
+def _notice(notice: Notice) -> dict[str, Any]:
+    data: dict[str, Any] = {"key": printable(notice.key), "message": printable(notice.message)}
+    if notice.path is not None:
+        data["path"] = printable(notice.path)
+    if notice.line is not None:
+        data["line"] = notice.line
+    return data
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -49,6 +59,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "skipped": [
             {"path": printable(s.display), "reason": printable(s.reason)} for s in report.skipped
         ],
+        "notices": [_notice(n) for n in report.notices],
         "summary": {
             "files": report.files_checked,
             "rules": len(report.rules),
@@ -56,6 +67,7 @@ def report_data(report: Report) -> dict[str, Any]:
             **{s.value: report.count(s) for s in Severity},
             "suppressed": report.suppressed,
             "baselined": report.baselined,
+            "notices": len(report.notices),
             "failOn": report.fail_on.value,
             "failed": report.failed,
         },

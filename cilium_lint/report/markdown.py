@@ -75,6 +75,11 @@ def to_markdown(report: Report, *, link_base: str | None = None) -> str:
 
     failed = ":x:" if report.failed else ":white_check_mark:"
     lines = ["## cilium-lint", "", f"{failed} {summary(report)}"]
+    for notice in report.notices:
+        lines += [
+            "",
+            f"> :warning: **Configuration notice** ({cell(notice.where)}): {cell(notice.message)}",
+        ]
     if report.findings:
         metas = {meta.id: meta for meta in report.rules}
         lines += ["", "| Rule | Name | Severity | Findings |", "|---|---|---|---:|"]

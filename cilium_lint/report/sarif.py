@@ -9,6 +9,7 @@ from urllib.parse import quote
 from cilium_lint.document import Location
 from cilium_lint.engine import Report
 from cilium_lint.escape import printable, uri_path
+from cilium_lint.notices import Notice
 from cilium_lint.rules.api import RuleMeta, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -53,6 +54,24 @@ def _physical(location: Location) -> dict[str, Any]:
     }
 
 
+def _notification(notice: Notice) -> dict[str, Any]:
+    """A configuration notice (SARIF 2.1.0 §3.58, in ``toolConfigurationNotifications``)."""
+    data: dict[str, Any] = {
+        "level": "warning",
+        "message": {"text": printable(f"{notice.key}: {notice.message}")},
+        "properties": {"configurationKey": printable(notice.key)},
+    }
+    path = notice.path
+    if path is not None and not path.startswith(("..", "/")):
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": uri_path(path), "uriBaseId": SRCROOT}
+        }
+        if notice.line is not None:
+            physical["region"] = {"startLine": notice.line}
+        data["locations"] = [{"physicalLocation": physical}]
+    return data
+
+
 def sarif_log(report: Report) -> dict[str, Any]:
     index = {meta.id: i for i, meta in enumerate(report.rules)}
     results = []
@@ -75,6 +94,15 @@ def sarif_log(report: Report) -> dict[str, Any]:
                 for i, r in enumerate(finding.related, start=1)
             ]
         results.append(result)
+    run: dict[str, Any] = {}
+    if report.notices:
+        # What the configuration silenced; a run without notices keeps its exact old shape.
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolConfigurationNotifications": [_notification(n) for n in report.notices],
+            }
+        ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -91,6 +119,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                 },
                 "columnKind": "unicodeCodePoints",
                 "results": results,
+                **run,
             }
         ],
     }

@@ -27,9 +27,17 @@ def summary(report: Report) -> str:
         hidden.append(f"{report.suppressed} suppressed")
     if report.baselined:
         hidden.append(f"{report.baselined} in the baseline")
+    if report.notices:
+        hidden.append(_plural(len(report.notices), "configuration notice"))
     extra = f"; {', '.join(hidden)}" if hidden else ""
     if not report.findings:
         rules = _plural(len(report.rules), "rule")
+        if report.notices:
+            # Not "All checks passed": the configuration kept something from being checked.
+            return (
+                f"No findings reported, but the configuration silenced checks; see the notices "
+                f"({files} checked, {rules}{extra})."
+            )
         return f"All checks passed ({files} checked, {rules}{extra})."
     parts = [
         _plural(report.count(severity), severity.value)
@@ -59,5 +67,8 @@ def to_text(report: Report, *, color: bool = False) -> str:
             lines.append(f"{_DIM}{note}{_RESET}" if color else note)
     for skipped in report.skipped:
         lines.append(f"{printable_path(skipped.display)}: skipped: {printable(skipped.reason)}")
+    for notice in report.notices:
+        text = f"{printable_path(notice.where)}: notice: {printable(notice.message)}"
+        lines.append(f"{_COLORS[Severity.WARNING]}{text}{_RESET}" if color else text)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
