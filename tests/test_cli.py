@@ -572,3 +572,31 @@ def test_internal_error_with_debug_shows_the_traceback(
     assert "Traceback (most recent call last)" in captured.err
     assert "RuntimeError: boom in the engine" in captured.err
     assert "_explode" in captured.err
+
+
+# --- paths named, nothing linted -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["empty", "no-yaml", "all-excluded"])
+def test_named_paths_with_no_yaml_file_are_an_error(tmp_path: Path, layout: str) -> None:
+    target = tmp_path / "kubernetes"
+    target.mkdir()
+    args = [str(target), "--no-cache"]
+    if layout == "no-yaml":
+        (target / "README.md").write_text("# apps\n", encoding="utf-8")
+        (target / "values.json").write_text("{}\n", encoding="utf-8")
+    if layout == "all-excluded":
+        (target / "service.yaml").write_text("kind: Service\n", encoding="utf-8")
+        config = tmp_path / "lint.yaml"
+        config.write_text("exclude: ['**']\n", encoding="utf-8")
+        args += ["--config", str(config)]
+    proc = run_cli(*args, cwd=tmp_path)
+    assert proc.stdout == ""
+    line = one_line_error(proc)
+    assert f"no YAML file was linted in {target}" in line
+
+
+def test_the_current_folder_by_default_may_be_empty(tmp_path: Path) -> None:
+    proc = run_cli("--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("All checks passed (0 files checked")
