@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from cilium_lint.cilium.cluster import release_for
+from cilium_lint.escape import printable
 from cilium_lint.lbipam import sharing
 from cilium_lint.lbipam.pools import IPAddress, IPNetwork, Pool
 from cilium_lint.lbipam.requests import LoadBalancerRequest
@@ -369,15 +370,28 @@ def to_json(plan: AddressPlan) -> str:
     return json.dumps(asdict(plan), indent=2) + "\n"
 
 
+def _shown_ip(text: str) -> str:
+    """An IP as written, escaped; text that is not an IP is quoted, so that a line never starts
+    with a workflow command (``::add-mask::``) once the runner strips its indentation."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return f"'{printable(text)}'"
+    return text
+
+
 def _rows(entries: Sequence[PlanEntry]) -> Iterator[str]:
     if not entries:
         yield "  (no requested IPs)"
         return
-    ip_width = max(len(e.ip) for e in entries)
-    owner_width = max(len(e.owner) for e in entries)
-    for e in entries:
-        marks = f"  [{', '.join(e.marks)}]" if e.marks else ""
-        line = f"  {e.ip:<{ip_width}}  {e.owner:<{owner_width}}  {e.path}:{e.line}{marks}"
+    rows = [
+        (_shown_ip(e.ip), printable(e.owner), printable(e.path), e.line, e.marks) for e in entries
+    ]
+    ip_width = max(len(row[0]) for row in rows)
+    owner_width = max(len(row[1]) for row in rows)
+    for ip, owner, path, line_no, marks in rows:
+        marked = f"  [{', '.join(marks)}]" if marks else ""
+        line = f"  {ip:<{ip_width}}  {owner:<{owner_width}}  {path}:{line_no}{marked}"
         yield line.rstrip()
 
 
@@ -385,10 +399,10 @@ def _heading(pool: PlanPool, show_cluster: bool) -> list[str]:
     if pool.kind == "policy":
         head = f"policy pool {pool.name} (lb-ipam.pools)"
     else:
-        head = f"{pool.kind} {pool.name} ({pool.path}:{pool.line})"
+        head = f"{pool.kind} {printable(pool.name)} ({printable(pool.path or "")}:{pool.line})"
         if show_cluster and pool.cluster:
-            head += f", cluster {pool.cluster}"
-    details = [f"ranges {', '.join(pool.ranges) or '(none)'}"]
+            head += f", cluster {printable(pool.cluster)}"
+    details = [f"ranges {printable(', '.join(pool.ranges)) or '(none)'}"]
     if pool.kind != "policy":
         details.append('allowFirstLastIPs: "No"' if not pool.allow_first_last else "")
         details.append("disabled: hands out no new addresses" if pool.disabled else "")

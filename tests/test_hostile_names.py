@@ -184,3 +184,15 @@ def test_coloured_text_and_statistics_escape_too() -> None:
     assert "\x1b[2J" not in coloured
     assert coloured.startswith("\x1b[1m./::a")
     assert_inert(to_statistics_text(report))
+
+
+def test_the_address_plan_prints_hostile_names_inert(tree: Path) -> None:
+    hostile = SERVICE.replace("10.9.9.9", "'::add-mask::secret'").replace("name: web", "name: x")
+    with open(os.path.join(os.fsencode(tree), b"h\n::error::plan\x1b[2J.yaml"), "wb") as stream:
+        stream.write(hostile.encode())
+    proc = run_cli("ips", ".", "--no-cache", cwd=tree)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_inert(proc.stdout)
+    assert "'::add-mask::secret'" in proc.stdout
+    assert "h\\n::error::plan\\x1b[2J.yaml:7" in proc.stdout
+    assert "10.9.9.9" in proc.stdout
