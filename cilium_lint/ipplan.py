@@ -399,7 +399,7 @@ def _heading(pool: PlanPool, show_cluster: bool) -> list[str]:
     if pool.kind == "policy":
         head = f"policy pool {pool.name} (lb-ipam.pools)"
     else:
-        head = f"{pool.kind} {printable(pool.name)} ({printable(pool.path or "")}:{pool.line})"
+        head = f"{pool.kind} {printable(pool.name)} ({printable(pool.path or '')}:{pool.line})"
         if show_cluster and pool.cluster:
             head += f", cluster {printable(pool.cluster)}"
     details = [f"ranges {printable(', '.join(pool.ranges)) or '(none)'}"]
