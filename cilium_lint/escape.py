@@ -10,25 +10,22 @@ goes through it.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from urllib.parse import quote
 
-# C0 and C1 controls, DEL; Unicode format characters that change how text is laid out or hide
-# it (soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width and directional
-# marks, line and paragraph separators, bidi embeddings, overrides and isolates, word joiner and
-# invisible operators, BOM, interlinear annotations, tags); lone surrogates.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
-)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Controls (C0, DEL, C1), format characters (bidi embeddings, overrides and isolates,
+# zero-width and directional marks, BOM, tags), line and paragraph separators, surrogates.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
-def _escape(match: re.Match[str]) -> str:
-    char = match[0]
+def escape_char(char: str) -> str:
+    """One character as it is printed: itself, or a visible escape when it is invisible."""
     named = _NAMED.get(char)
     if named is not None:
         return named
+    if unicodedata.category(char) not in _INVISIBLE:
+        return char
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:
         # A byte that was not UTF-8, as surrogateescape kept it: show the byte.
@@ -42,7 +39,9 @@ def _escape(match: re.Match[str]) -> str:
 
 def printable(text: str) -> str:
     """``text`` on one line, valid UTF-8, every control or invisible layout character escaped."""
-    return _UNSAFE.sub(_escape, text)
+    if text.isprintable():  # in C: nothing to escape in almost every string
+        return text
+    return "".join(map(escape_char, text))
 
 
 def printable_path(path: str) -> str:

@@ -8,27 +8,13 @@ output format gets the same short, visible text.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
+
+# The same escape as every output format (cilium_lint.escape), one character at a time here.
+from cilium_lint.escape import escape_char as _escaped
 
 LIMIT = 120
 ELLIPSIS = "…"
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# Control, format (bidi overrides, zero-width), separator and surrogate code points.
-_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-
-
-def _escaped(char: str) -> str:
-    if char in _NAMED:
-        return _NAMED[char]
-    if unicodedata.category(char) not in _INVISIBLE:
-        return char
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
 
 
 def clean(value: Any, limit: int = LIMIT) -> str:
