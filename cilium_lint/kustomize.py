@@ -26,6 +26,7 @@ from cilium_lint.quoting import quote
 from cilium_lint.safepath import Refused
 from cilium_lint.sourcemap import Path
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
+from cilium_lint.unmodelled import Unmodelled
 from cilium_lint.yamlload import parse_embedded, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -117,6 +118,8 @@ class FolderBuild:
     # The kustomization files in the order kustomize reads their generators: bases first.
     kustomization_order: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # Steps that transform objects and were not applied, or that kustomize refuses (CL020).
+    unmodelled: list[Unmodelled] = field(default_factory=list)
 
 
 class TreeFiles:
@@ -288,6 +291,8 @@ class KustomizeBuilder:
             k for k in other.kustomization_order if k not in result.kustomization_order
         )
         result.notes.extend(other.notes)
+        known = {u.identity for u in result.unmodelled}
+        result.unmodelled.extend(u for u in other.unmodelled if u.identity not in known)
 
     def _kustomize(self, result: FolderBuild, kdoc: Document) -> None:
         data: dict[str, Any] = kdoc.data
@@ -309,6 +314,19 @@ class KustomizeBuilder:
             where = kdoc.locate(("namespace",))
             result.documents = [set_namespace(d, namespace, where) for d in result.documents]
         result.documents = patched(result.documents, [p for p in patches if not p.strategic])
+        # Replacements run last among kustomize's builtin transformers; the fields it does not
+        # apply (transformer plugins, vars, ...) run after them and are said, not guessed.
+        if "replacements" in data:
+            result.documents = self._replaced(result, kdoc)
+        result.unmodelled.extend(unmodelled_fields(kdoc, result.documents))
+
+    def _replaced(self, result: FolderBuild, kdoc: Document) -> list[Document]:
+        from cilium_lint.replacements import Replacer  # it builds on this module's documents
+
+        here = {*result.kustomization_order, kdoc.path}
+        generated = [s for s in self.files.tree.sources if s.location.path in here]
+        replacer = Replacer(kdoc, self.files, result.folder, generated, result.unmodelled)
+        return replacer.apply(result.documents)
 
     def _patches(self, kdoc: Document, folder: str, result: FolderBuild) -> list[Patch]:
         return read_patches(kdoc, (), self.files, folder, result.notes)
@@ -497,7 +515,7 @@ def _full_match(pattern: Any, value: str) -> bool:
     return go_pattern(pattern).fullmatch(value)
 
 
-def _selector_matches(selector: Any, marks: Any) -> bool:
+def selector_matches(selector: Any, marks: Any) -> bool:
     """Equality-based label/annotation selectors (``a=b,c!=d,e``); others never match."""
     if not isinstance(selector, str) or not selector.strip():
         return True
@@ -553,8 +571,8 @@ def targets(patch: Patch, data: Any) -> bool:
         and _full_match(target.get("version"), version)
         and _full_match(target.get("name"), name)
         and _full_match(target.get("namespace"), namespace)
-        and _selector_matches(target.get("labelSelector"), _meta(data, "labels"))
-        and _selector_matches(target.get("annotationSelector"), _meta(data, "annotations"))
+        and selector_matches(target.get("labelSelector"), _meta(data, "labels"))
+        and selector_matches(target.get("annotationSelector"), _meta(data, "annotations"))
     )
 
 
@@ -853,3 +871,45 @@ def _dict_entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
     if not isinstance(value, list):
         return []
     return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
+
+
+# --- what a kustomization transforms that is not applied here ------------------------------------
+
+# Fields of a kustomization that change objects and that this build does not apply, with what
+# they may change. Each is reported once (CL020) where it is declared.
+_UNMODELLED_FIELDS = {
+    "transformers": "runs transformer plugins that cilium-lint does not apply; they may change "
+    "any object of this build",
+    "generators": "runs generator plugins that cilium-lint does not run; the objects they add "
+    "(or merge into objects of this build) are unknown",
+    "validators": "runs validator plugins that cilium-lint does not run; they may fail the build",
+    "vars": "substitutes `$(VAR)` references (deprecated `vars`) that cilium-lint does not "
+    "substitute; such text in objects of this build is checked as written",
+    "openapi": "changes how strategic-merge patches merge lists; the patches here were merged "
+    "as for custom resources",
+    "namePrefix": "renames the objects of this build; references to them (valuesFrom, "
+    "substituteFrom) were looked up by their written names",
+    "nameSuffix": "renames the objects of this build; references to them (valuesFrom, "
+    "substituteFrom) were looked up by their written names",
+}
+
+
+def unmodelled_fields(kdoc: Document, documents: list[Document]) -> list[Unmodelled]:
+    """The fields of ``kdoc`` that transform ``documents`` and that this build does not apply."""
+    data = kdoc.data
+    found: list[Unmodelled] = []
+    for name, what in _UNMODELLED_FIELDS.items():
+        value = data.get(name) if isinstance(data, dict) else None
+        if value in (None, "", [], {}):
+            continue
+        entries = [e for _, e in _string_entries(value)] if isinstance(value, list) else []
+        shown = f" ({', '.join(quote(e) for e in entries[:5])})" if entries else ""
+        found.append(
+            Unmodelled(
+                kdoc.locate_key((name,)),
+                f"kustomization field {name}{shown} {what}",
+                f"{kdoc.path}#/{name}",
+                tuple(documents),
+            )
+        )
+    return found

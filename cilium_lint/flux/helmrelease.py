@@ -12,6 +12,7 @@ from cilium_lint.flux.values import EffectiveValues, UnknownSource
 from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import SourceMap
 from cilium_lint.tree import KObject, Tree, dig
+from cilium_lint.unmodelled import Unmodelled
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -35,6 +36,8 @@ class Release:
     values: EffectiveValues
     namespace: str | None  # where the chart's objects land (targetNamespace or the release's own)
     missing_sources: list[MissingSource] = field(default_factory=list)
+    # What Helm or helm-controller changes that is not applied here (CL020).
+    unmodelled: list[Unmodelled] = field(default_factory=list)
 
 
 def chart_basename(reference: str) -> str:
@@ -104,7 +107,7 @@ def _split_target_path(target: str) -> tuple[str, ...]:
 
 def _typed(text: str) -> Any:
     """A ``targetPath`` value is parsed like ``helm --set``: booleans, integers, null, text."""
-    lowered = text.strip()
+    lowered = text.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
     if lowered == "null":
@@ -112,6 +115,58 @@ def _typed(text: str) -> Any:
     if re.fullmatch(r"-?[0-9]+", lowered) and not (lowered.startswith("0") and len(lowered) > 1):
         return int(lowered)
     return text
+
+
+def parse_set(target: str, text: str) -> list[tuple[tuple[str, ...], Any]] | None:
+    """``target=text`` as Helm's ``--set`` parser (strvals) reads it, the way helm-controller's
+    ``ReplacePathValue`` hands a ``targetPath`` value to it: keys and values separated by
+    unescaped ``,``, key steps by unescaped ``.``, a backslash escapes the next character;
+    values typed (``ParseInto``) unless the whole value is quoted (``ParseIntoString``, quotes
+    trimmed). None: list (``{a,b}``) or index (``a[0]``) syntax, or a key without a value, which
+    are not modelled here.
+    """
+    quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""
+    if quoted:
+        text = text.strip("'\"")
+    whole = f"{target}={text}"
+    found: list[tuple[tuple[str, ...], Any]] = []
+    index = 0
+    while index < len(whole):
+        steps: list[str] = []
+        current: list[str] = []
+        while True:
+            if index >= len(whole):
+                return None  # a key without a value: Helm refuses it
+            char = whole[index]
+            if char == "\\" and index + 1 < len(whole):
+                current.append(whole[index + 1])
+                index += 2
+                continue
+            index += 1
+            if char == ".":
+                steps.append("".join(current))
+                current = []
+            elif char == "=":
+                steps.append("".join(current))
+                break
+            elif char in "[,":
+                return None
+            else:
+                current.append(char)
+        if index < len(whole) and whole[index] == "{":
+            return None
+        value: list[str] = []
+        while index < len(whole) and whole[index] != ",":
+            if whole[index] == "\\" and index + 1 < len(whole):
+                value.append(whole[index + 1])
+                index += 2
+                continue
+            value.append(whole[index])
+            index += 1
+        index += 1
+        written = "".join(value)
+        found.append((tuple(s for s in steps if s), written if quoted else _typed(written)))
+    return found
 
 
 def pinned_document(location: Location, data: Any) -> Document:
@@ -122,10 +177,11 @@ def pinned_document(location: Location, data: Any) -> Document:
 
 
 def _values(
-    tree: Tree, hr: KObject, release_ns: str | None
+    tree: Tree, hr: KObject, release_ns: str | None, unmodelled: list[Unmodelled]
 ) -> tuple[EffectiveValues, list[MissingSource]]:
     values = EffectiveValues(_fallback(hr))
     missing: list[MissingSource] = []
+    _chart_values_files(hr, values, unmodelled)
     refs = hr.get("spec", "valuesFrom")
     for index, ref in enumerate(refs if isinstance(refs, list) else []):
         if not isinstance(ref, dict):
@@ -162,8 +218,7 @@ def _values(
             continue
         target = ref.get("targetPath")
         if isinstance(target, str) and target:
-            document = pinned_document(entry.location, entry.text)
-            values.merge(_typed(entry.text), document, (), _split_target_path(target))
+            _merge_target_path(values, hr, index, target, entry.text, entry.location, unmodelled)
             continue
         parsed = entry.parse()
         if parsed is None:
@@ -177,6 +232,87 @@ def _values(
     if isinstance(inline, dict):
         values.merge(inline, hr.doc, ("spec", "values"))
     return values, missing
+
+
+def _merge_target_path(
+    values: EffectiveValues,
+    hr: KObject,
+    index: int,
+    target: str,
+    text: str,
+    location: Location,
+    unmodelled: list[Unmodelled],
+) -> None:
+    """helm-controller's ``ReplacePathValue``: ``targetPath=value`` goes through Helm's
+    ``--set`` parser (strvals), so an unescaped comma in the value starts another key."""
+    document = pinned_document(location, text)
+    parsed = parse_set(target, text)
+    where = hr.locate("spec", "valuesFrom", index, "targetPath")
+    identity = f"{hr.ref}#/spec/valuesFrom/{index}/targetPath"
+    if parsed is None:
+        values.merge(_typed(text), document, (), _split_target_path(target))
+        unmodelled.append(
+            Unmodelled(
+                where,
+                f"targetPath {quote(target)}: Helm's --set parser reads this value with syntax "
+                "cilium-lint does not model (a list, an index or a key without value); it was "
+                "taken as one text value",
+                identity,
+            )
+        )
+        return
+    for path, value in parsed:
+        values.merge(value, document, (), path)
+    if len(parsed) > 1:
+        keys = ", ".join(quote(".".join(path)) for path, _ in parsed[1:])
+        unmodelled.append(
+            Unmodelled(
+                where,
+                f"targetPath {quote(target)}: the value holds unescaped commas, so helm-controller "
+                f"(Helm's --set parser) also sets {keys}; applied as such here",
+                identity,
+                applied=True,
+            )
+        )
+
+
+def _chart_values_files(hr: KObject, values: EffectiveValues, unmodelled: list[Unmodelled]) -> None:
+    """``spec.chart.spec.valuesFiles`` are files of the chart's source, merged over the chart's
+    defaults before ``valuesFrom`` and ``values``: any key they set is unknown here."""
+    for name in ("valuesFiles", "valuesFile"):
+        entries = hr.get("spec", "chart", "spec", name)
+        listed = entries if isinstance(entries, list) else [entries] if entries else []
+        files = [str(e) for e in listed if isinstance(e, str) and e]
+        if not files:
+            continue
+        where = hr.doc.locate_key(("spec", "chart", "spec", name))
+        label = f"chart {name} {', '.join(quote(f) for f in files[:5])}"
+        values.add_unknown(UnknownSource(label, where))
+        unmodelled.append(
+            Unmodelled(
+                where,
+                f"spec.chart.spec.{name} ({', '.join(quote(f) for f in files[:5])}) are files of "
+                "the chart's source, not of this tree: every value they set is unknown here "
+                "(only keys written in valuesFrom or values are checked)",
+                f"{hr.ref}#/spec/chart/spec/{name}",
+            )
+        )
+
+
+def _post_renderers(hr: KObject) -> list[Unmodelled]:
+    renderers = hr.get("spec", "postRenderers")
+    if not isinstance(renderers, list) or not renderers:
+        return []
+    return [
+        Unmodelled(
+            hr.doc.locate_key(("spec", "postRenderers")),
+            "spec.postRenderers change the objects Helm renders from this release after the "
+            "values are checked (for example a ConfigMap the chart renders from them); the "
+            "objects applied may differ from what the values say, and cilium-lint does not "
+            "apply post-renderers",
+            f"{hr.ref}#/spec/postRenderers",
+        )
+    ]
 
 
 def _keep_problems(tree: Tree, path: str, problems: list[ParseProblem]) -> None:
@@ -194,8 +330,11 @@ def releases(tree: Tree) -> list[Release]:
         chart, version, chart_location = _chart(tree, hr)
         target = hr.get("spec", "targetNamespace")
         namespace = target if isinstance(target, str) else hr.namespace
-        values, missing = _values(tree, hr, hr.namespace)
-        found.append(Release(hr, chart, version, chart_location, values, namespace, missing))
+        unmodelled = _post_renderers(hr)
+        values, missing = _values(tree, hr, hr.namespace, unmodelled)
+        found.append(
+            Release(hr, chart, version, chart_location, values, namespace, missing, unmodelled)
+        )
     return found
 
 

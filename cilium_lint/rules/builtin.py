@@ -17,6 +17,7 @@ from cilium_lint.rules.pools import pool_rules
 from cilium_lint.rules.reading import reading_rules
 from cilium_lint.rules.services import service_rules
 from cilium_lint.rules.suppression import suppression_rules
+from cilium_lint.rules.unmodelled import unmodelled_rules
 from cilium_lint.rules.values import CiliumReleaseMissing, CiliumValue
 
 BUILTIN_PACK = "builtin"
@@ -28,6 +29,7 @@ def builtin_rules() -> list[Rule]:
         *graph_rules(),
         *pattern_rules(),
         *hidden_value_rules(),
+        *unmodelled_rules(),
         *bootstrap_rules(),
         *suppression_rules(),
         CiliumReleaseMissing(),
