@@ -114,4 +114,3 @@ def test_target_path_value_is_split_as_helm_set_does() -> None:
 @pytest.mark.parametrize("value", ["{a,b}", "x,b[0]=1", "x,novalue"])
 def test_target_path_syntax_not_modelled(value: str) -> None:
     assert parse_set("a", value) is None
-
