@@ -1,6 +1,7 @@
 """Time cilium-lint on hostile tree shapes at two sizes, n and 4n, and print the ratios.
 
     python bench/adversarial.py [--scale 1.0] [--shape NAME ...] [--workdir DIR] [--code DIR]
+                                  [--limit SECONDS]
 
 Each shape is a tree a pull request could write to make one step of the pipeline grow faster
 than the number of objects. A linear step takes about 4x the time at 4n; a quadratic one 16x.
@@ -129,8 +130,13 @@ SHAPES: dict[str, tuple[Callable[[Path, int], None], int]] = {
 }
 
 
-def cpu_seconds(tree: Path, code: Path) -> float:
-    """CPU time of one lint run in a fresh process (its children's rusage delta)."""
+def cpu_seconds(tree: Path, code: Path, limit: int) -> float:
+    """CPU time of one lint run in a fresh process (its children's rusage delta); a run past
+    ``limit`` CPU seconds is stopped by the kernel and counts as ``limit``."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [sys.executable, "-m", "cilium_lint", str(tree), "--no-cache", "-j1"],
@@ -139,6 +145,7 @@ def cpu_seconds(tree: Path, code: Path) -> float:
         stderr=subprocess.DEVNULL,
         check=False,
         env={**os.environ, "PYTHONPATH": str(code)},
+        preexec_fn=cap,
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -149,6 +156,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--shape", action="append", choices=sorted(SHAPES))
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=300, help="CPU seconds per run at most")
     parser.add_argument(
         "--code", type=Path, default=REPO, help="checkout whose cilium_lint runs (before/after)"
     )
@@ -165,10 +173,12 @@ def main() -> int:
             shutil.rmtree(tree, ignore_errors=True)
             tree.mkdir(parents=True)
             make(tree, size)
-            times.append(cpu_seconds(tree, args.code.resolve()))
+            times.append(min(cpu_seconds(tree, args.code.resolve(), args.limit), args.limit))
             shutil.rmtree(tree, ignore_errors=True)
         ratio = times[1] / times[0] if times[0] else float("inf")
-        print(f"| {name} | {n:,} | {times[0]:.2f} | {times[1]:.2f} | {ratio:.1f} |", flush=True)
+        shown = [f">{t:.0f}" if t >= args.limit else f"{t:.2f}" for t in times]
+        more = ">" if times[1] >= args.limit else ""
+        print(f"| {name} | {n:,} | {shown[0]} | {shown[1]} | {more}{ratio:.1f} |", flush=True)
     return 0
 
 
