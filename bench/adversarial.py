@@ -13,8 +13,10 @@ Shapes (n at scale 1):
 * ``configmaps``: n = 5,000 ConfigMaps in one file (then 20,000);
 * ``flux-kustomizations``: n = 750 Flux Kustomizations, each with its own folder and
   ``postBuild.substituteFrom`` a shared settings ConfigMap, applied by one root;
+* ``flux-roots``: n = 300 Flux Kustomizations that are roots, every other one with its own
+  pool, so a cluster each: per-cluster work must not scan the whole tree;
 * ``shared-ip``: n = 1,000 LoadBalancer Services asking for one IP with one sharing key, each
-  on its own port (all may share), and a few that conflict;
+  on its own port (all may share), but the last on the first one's port;
 * ``exclude-globs``: n = 1,250 ``exclude`` patterns and 2n files, plus as many
   ``per-file-ignores`` patterns.
 """
@@ -93,16 +95,35 @@ def flux_kustomizations(root: Path, n: int) -> None:
         )
 
 
+def flux_roots(root: Path, n: int) -> None:
+    for i in range(n):
+        _write(
+            root,
+            f"clusters/c{i}/ks.yaml",
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+            f"  name: c{i}\n  namespace: flux-system\nspec:\n  interval: 10m\n"
+            f"  path: ./clusters/c{i}/app\n  prune: true\n  sourceRef:\n"
+            "    kind: GitRepository\n    name: flux-system\n",
+        )
+        pool = "---\n" + POOL if i % 2 else ""  # every other root runs LB-IPAM: a cluster
+        _write(
+            root,
+            f"clusters/c{i}/app/config.yaml",
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a{i}\n  namespace: default\n"
+            "data:\n  a: b\n" + pool,
+        )
+
+
 def shared_ip(root: Path, n: int) -> None:
     _write(root, "pool.yaml", POOL)
     docs = []
     for i in range(n):
-        key = "web" if i % 100 else f"other-{i}"  # one in a hundred conflicts
+        port = 1000 if i == n - 1 else 1000 + i  # all share; the last takes the first's port
         docs.append(
             f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\n  namespace: apps\n"
             f"  annotations:\n    lbipam.cilium.io/ips: 10.0.6.10\n"
-            f"    lbipam.cilium.io/sharing-key: {key}\n"
-            f"spec:\n  type: LoadBalancer\n  ports:\n    - port: {1000 + i}\n"
+            f"    lbipam.cilium.io/sharing-key: web\n"
+            f"spec:\n  type: LoadBalancer\n  ports:\n    - port: {port}\n"
         )
     _write(root, "services.yaml", "---\n".join(docs))
 
@@ -125,6 +146,7 @@ def exclude_globs(root: Path, n: int) -> None:
 SHAPES: dict[str, tuple[Callable[[Path, int], None], int]] = {
     "configmaps": (configmaps, 5000),
     "flux-kustomizations": (flux_kustomizations, 750),
+    "flux-roots": (flux_roots, 300),
     "shared-ip": (shared_ip, 1000),
     "exclude-globs": (exclude_globs, 1250),
 }

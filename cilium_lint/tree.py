@@ -7,11 +7,11 @@ import base64
 import binascii
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cilium_lint.discover import FoundFile, display_path
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
@@ -20,6 +20,8 @@ from cilium_lint.readfile import DEFAULT_MAX_BYTES, decode_text, read_bytes
 from cilium_lint.safepath import Refused, RepositoryRoots
 from cilium_lint.sourcemap import Span
 from cilium_lint.yamlload import parse_embedded, parse_yaml
+
+_T = TypeVar("_T")
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -120,6 +122,17 @@ class Tree:
     extra_problems: list[ParseProblem] = field(default_factory=list)
     # Where file references written in the tree may lead (cilium_lint/safepath.py).
     roots: RepositoryRoots | None = None
+    # Answers that depend only on the files, shared by the per-cluster copies of the tree
+    # (dataclasses.replace keeps this dict): a tree of a thousand clusters scans its files
+    # once, not once per cluster.
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()``, once for this tree and every copy of it."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        found: _T = self.shared[key]
+        return found
 
     @cached_property
     def _by_kind(self) -> dict[str, list[KObject]]:
@@ -175,6 +188,11 @@ class Tree:
         return None
 
     def problems(self) -> list[ParseProblem]:
+        # Gathering facts may add problems and used data files: both only grow.
+        key = f"problems/{len(self.extra_problems)}/{len(self.used_data_files)}"
+        return list(self.memo(key, self._problems))
+
+    def _problems(self) -> list[ParseProblem]:
         found: list[ParseProblem] = []
         for path, parsed in self.files.items():
             if path in self.data_files and path not in self.used_data_files:

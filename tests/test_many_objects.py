@@ -57,13 +57,20 @@ def test_three_thousand_flux_kustomizations(tmp_path: Path) -> None:
     assert ("CL201", "apps/app-2999/service.yaml", 7) in found
 
 
+def test_three_thousand_flux_roots_as_fifteen_hundred_clusters(tmp_path: Path) -> None:
+    adversarial.flux_roots(tmp_path, 3_000)
+    (tmp_path / "clusters" / "c7" / "app" / "bad.yaml").write_text("a: [\n", "utf-8")
+    found = _where(_lint(tmp_path))
+    assert ("CL001", "clusters/c7/app/bad.yaml", 2) in found
+
+
 def test_four_thousand_services_on_one_ip(tmp_path: Path) -> None:
     adversarial.shared_ip(tmp_path, 4_000)
     duplicates = [f for f in _lint(tmp_path) if f["rule"] == "CL204"]
-    # the first Service has a sharing key of its own, so every later one conflicts with it
-    # (and with nothing earlier): one finding each, the first Service as related location
-    assert len(duplicates) == 4_000 - 1
-    assert {f["related"][0]["location"]["line"] for f in duplicates} == {7}
+    # every Service may share with every other but the last, on the first one's port
+    assert [(f["location"]["line"], f["related"][0]["location"]["line"]) for f in duplicates] == [
+        (3_999 * 13 + 7, 7)
+    ]
 
 
 def test_five_thousand_exclude_globs(tmp_path: Path) -> None:

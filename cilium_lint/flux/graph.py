@@ -228,7 +228,7 @@ class Graph:
         if not self.active:
             return tree
         scopes = [scope] if scope is not None else self.scopes
-        by_doc = {id(o.doc): o for o in tree.objects}
+        by_doc = tree.memo("objects-by-document", lambda: {id(o.doc): o for o in tree.objects})
         objects: list[KObject] = []
         seen: set[int] = set()
         sources: dict[int, ConfigSource] = {}

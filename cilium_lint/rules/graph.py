@@ -244,7 +244,7 @@ def _misplaced(facts: Facts) -> Iterator[Hit]:
     if graph is None or not graph.active:
         return
     grouped: dict[tuple[Location, str, str, str], list[Misplaced]] = {}
-    movable = _namespaced_inputs(facts.tree)
+    movable = facts.tree.memo("namespaced-inputs", lambda: _namespaced_inputs(facts.tree))
     inside_movable: dict[str, bool] = {}  # many Kustomizations read the same few sources
     for scope in graph.scopes:
         for kustomization in scope.kustomizations:

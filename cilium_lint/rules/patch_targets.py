@@ -81,8 +81,14 @@ class PatternInvalid:
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
-        for path, parsed in facts.tree.files.items():
-            for document in parsed.documents:
+        graph = facts.graph
+        files = facts.tree.files
+        if graph is not None and graph.active:  # what this cluster's Flux reads, not the tree
+            paths = sorted({p for scope in graph.scopes for p in scope.files if p in files})
+        else:
+            paths = list(files)
+        for path in paths:
+            for document in files[path].documents:
                 for where, text, error in refused_targets(document, path):
                     shown = text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "..."
                     yield Hit(

@@ -79,7 +79,7 @@ class PoolSelectorMismatch:
     )
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
-        injected = injected_label_keys(facts.tree)
+        injected = facts.tree.memo("injected-label-keys", lambda: injected_label_keys(facts.tree))
         for request in facts.requests:
             if request.ip is None or request.labels is None:
                 continue
