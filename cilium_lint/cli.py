@@ -257,14 +257,15 @@ def _check(argv: Sequence[str]) -> int:
         if exc.key is None:
             raise
         raise ConfigError(f"{loaded.where(exc.key)}: {exc}") from None
-    if args.paths and report.files_checked == 0:
-        # Paths were named and nothing was read: a typo or an exclude, never "All checks passed".
+    excluded_all = any(notice.key == "exclude" for notice in report.notices)
+    if args.paths and report.files_checked == 0 and not excluded_all:
+        # Paths were named and held nothing to read: a typo, never "All checks passed". (An
+        # exclude that left nothing is a configuration notice in the reports instead.)
         from cilium_lint.escape import printable
 
         named = ", ".join(printable(str(path)) for path in args.paths)
         raise UsageError(
-            f"no YAML file was linted in {named}: there is none, or every one is excluded "
-            "or skipped"
+            f"no YAML file was linted in {named}: there is none, or every one is skipped"
         )
     if args.write_baseline is not None:
         from cilium_lint.baseline import write_baseline

@@ -577,20 +577,17 @@ def test_internal_error_with_debug_shows_the_traceback(
 # --- paths named, nothing linted -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layout", ["empty", "no-yaml", "all-excluded"])
+@pytest.mark.parametrize("layout", ["empty", "no-yaml", "templates-only"])
 def test_named_paths_with_no_yaml_file_are_an_error(tmp_path: Path, layout: str) -> None:
+    # (An exclude that leaves nothing is a configuration notice: test_config_notices.py.)
     target = tmp_path / "kubernetes"
     target.mkdir()
-    args = [str(target), "--no-cache"]
     if layout == "no-yaml":
         (target / "README.md").write_text("# apps\n", encoding="utf-8")
         (target / "values.json").write_text("{}\n", encoding="utf-8")
-    if layout == "all-excluded":
-        (target / "service.yaml").write_text("kind: Service\n", encoding="utf-8")
-        config = tmp_path / "lint.yaml"
-        config.write_text("exclude: ['**']\n", encoding="utf-8")
-        args += ["--config", str(config)]
-    proc = run_cli(*args, cwd=tmp_path)
+    if layout == "templates-only":
+        (target / "service.yaml.j2").write_text("kind: Service\n", encoding="utf-8")
+    proc = run_cli(str(target), "--no-cache", cwd=tmp_path)
     assert proc.stdout == ""
     line = one_line_error(proc)
     assert f"no YAML file was linted in {target}" in line
