@@ -23,6 +23,7 @@ class Unmodelled:
     documents: tuple[Document, ...] = ()  # the objects it may change (empty: the release's own)
     failed: bool = False  # kustomize fails the build here: Flux applies nothing of it
     applied: bool = False  # modelled after all, said because a reviewer would not expect it
+    only_cilium: bool = False  # worth saying only when it can reach the Cilium release
 
 
 __all__ = ["Unmodelled"]

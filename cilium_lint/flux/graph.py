@@ -97,6 +97,7 @@ class FluxKustomization:
     folder: str | None = None  # display path of the folder it builds; None: not resolved
     note: str | None = None  # why it is not resolved here
     build: FolderBuild | None = None
+    components: list[FolderBuild] = field(default_factory=list)  # its spec.components built
     children: list[FluxKustomization] = field(default_factory=list)
     variables: Variables | None = None
     # What it applies: its build after its own patches, targetNamespace and substitution.
@@ -571,6 +572,7 @@ class GraphBuilder:
                 continue
             component = self.kustomize.build(folder)
             builds.append(component)
+            node.components.append(component)
             if component.kustomization is not None:
                 own = read_patches(component.kustomization, (), self.files, folder, self.notes)
                 docs = patched(docs, own)

@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from cilium_lint.kustomize import DerivedDocument, KustomizeBuilder, TreeFiles
 from cilium_lint.rules.api import Hit, NoParams, RuleMeta, Severity
 from cilium_lint.tree import KUSTOMIZATION_NAMES
+from cilium_lint.unmodelled import Unmodelled
 
 if TYPE_CHECKING:
     from cilium_lint.document import Document
     from cilium_lint.facts import Facts
-    from cilium_lint.unmodelled import Unmodelled
 
 
 def _base(doc: Document) -> Document:
@@ -27,15 +27,58 @@ def _builds_unmodelled(facts: Facts) -> Iterator[Unmodelled]:
     graph = facts.graph
     if graph is not None and graph.active:
         for kustomization in graph.kustomizations:
-            if kustomization.build is not None:
-                yield from kustomization.build.unmodelled
+            for build in (kustomization.build, *kustomization.components):
+                if build is not None:
+                    yield from build.unmodelled
         return
-    # No Flux: every kustomization file of the tree is built on its own, to say what it does.
+    # No Flux: objects are checked as written. Every kustomization file is built on its own to
+    # say what it does that is not applied, its own patches and replacements included.
     files = TreeFiles(facts.tree)
     builder = KustomizeBuilder(files)
     for path in sorted(facts.tree.files):
         if posixpath.basename(path) in KUSTOMIZATION_NAMES:
-            yield from builder.build(posixpath.dirname(files.absolute(path))).unmodelled
+            build = builder.build(posixpath.dirname(files.absolute(path)))
+            yield from build.unmodelled
+            if build.kustomization is not None:
+                yield from _patches_not_applied(build.kustomization, build.documents)
+
+
+_PATCH_FIELDS = ("patches", "patchesStrategicMerge", "patchesJson6902", "replacements")
+
+
+def _patches_not_applied(kdoc: Document, documents: list[Document]) -> Iterator[Unmodelled]:
+    """A kustomization's patches and replacements, in a tree no Flux Kustomization builds: the
+    objects they change, reported only when one is the Cilium release or its values."""
+    data = kdoc.data
+    declared = [name for name in _PATCH_FIELDS if isinstance(data, dict) and data.get(name)]
+    if not declared:
+        return
+    changed = tuple(d for d in documents if _changed(d))
+    if changed:
+        yield Unmodelled(
+            kdoc.locate_key((declared[0],)),
+            f"kustomization {'/'.join(declared)} change objects, but no Flux Kustomization "
+            "builds this tree, so objects are checked as written, without them",
+            f"{kdoc.path}#/{declared[0]}#not-built",
+            changed,
+            only_cilium=True,
+        )
+
+
+def _changed(doc: Document) -> bool:
+    """Whether a build step other than ``namespace`` (which the simple view applies) changed
+    ``doc``."""
+    base = _base(doc)
+    if base is doc:
+        return False
+    return bool(_without_namespace(doc.data) != _without_namespace(base.data))
+
+
+def _without_namespace(data: Any) -> Any:
+    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+        return data
+    metadata = {k: v for k, v in data["metadata"].items() if k != "namespace"}
+    return {**data, "metadata": metadata}
 
 
 class _CiliumParts:
@@ -92,7 +135,10 @@ class TransformationNotModelled:
             "that release cannot be trusted; adding the step must not turn a failing run into "
             "a passing one), and a warning elsewhere. A replacement kustomize refuses (its "
             "source selects nothing or several objects, a field it needs is missing) fails "
-            "the build, so Flux applies nothing of it: an error too. A `targetPath` value "
+            "the build, so Flux applies nothing of it: an error too. In a tree without any Flux "
+            "Kustomization objects are checked as written, so a kustomization's patches and "
+            "replacements that change the Cilium release are reported the same way. A "
+            "`targetPath` value "
             "with unescaped commas sets several keys (helm-controller hands `path=value` to "
             "Helm's `--set` parser); those keys are applied and checked, and a warning says so."
         ),
@@ -121,6 +167,8 @@ class TransformationNotModelled:
                 continue
             seen.add(step.identity)
             touched = cilium.touched(step.documents)
+            if step.only_cilium and not touched:
+                continue
             message = step.message
             if touched:
                 reach = ", ".join(touched[:3])
