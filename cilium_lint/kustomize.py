@@ -318,7 +318,17 @@ class KustomizeBuilder:
         # apply (transformer plugins, vars, ...) run after them and are said, not guessed.
         if "replacements" in data:
             result.documents = self._replaced(result, kdoc)
+        if "transformers" in data:
+            result.documents = self._transformed(result, kdoc)
         result.unmodelled.extend(unmodelled_fields(kdoc, result.documents))
+
+    def _transformed(self, result: FolderBuild, kdoc: Document) -> list[Document]:
+        from cilium_lint.builtin_transformers import Transformers  # built on this module
+
+        transformers = Transformers(kdoc, self.files, result.folder, result.notes)
+        documents = transformers.apply(result.documents)
+        result.unmodelled.extend(transformers.not_applied)
+        return documents
 
     def _replaced(self, result: FolderBuild, kdoc: Document) -> list[Document]:
         from cilium_lint.replacements import Replacer  # it builds on this module's documents
@@ -755,9 +765,9 @@ def read_patches(
     for index, entry in enumerate(merges if isinstance(merges, list) else []):
         where = (*spec, "patchesStrategicMerge", index)
         if isinstance(entry, str) and _path(entry.strip()):
-            found.extend(_patch_file(owner, where, entry.strip(), None, files, folder, notes, True))
+            found.extend(patch_file(owner, where, entry.strip(), None, files, folder, notes, True))
         elif isinstance(entry, str | dict):
-            found.extend(_patches_from(owner, where, entry, None, files, True))
+            found.extend(patches_from(owner, where, entry, None, files, True))
     for list_name in ("patches", "patchesJson6902"):
         for index, item in _dict_entries(data.get(list_name)):
             where = (*spec, list_name, index)
@@ -765,7 +775,7 @@ def read_patches(
             strategic = None if list_name == "patches" else False
             if isinstance(item.get("path"), str) and item.get("patch") is None:
                 found.extend(
-                    _patch_file(
+                    patch_file(
                         owner,
                         (*where, "path"),
                         item["path"],
@@ -778,12 +788,12 @@ def read_patches(
                 )
             elif item.get("patch") is not None:
                 found.extend(
-                    _patches_from(owner, (*where, "patch"), item["patch"], target, files, strategic)
+                    patches_from(owner, (*where, "patch"), item["patch"], target, files, strategic)
                 )
     return found
 
 
-def _patch_file(
+def patch_file(
     owner: Document,
     where: Path,
     name: str,
@@ -807,7 +817,7 @@ def _patch_file(
     ]
 
 
-def _patches_from(
+def patches_from(
     owner: Document,
     where: Path,
     content: Any,
@@ -878,8 +888,6 @@ def _dict_entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
 # Fields of a kustomization that change objects and that this build does not apply, with what
 # they may change. Each is reported once (CL020) where it is declared.
 _UNMODELLED_FIELDS = {
-    "transformers": "runs transformer plugins that cilium-lint does not apply; they may change "
-    "any object of this build",
     "generators": "runs generator plugins that cilium-lint does not run; the objects they add "
     "(or merge into objects of this build) are unknown",
     "validators": "runs validator plugins that cilium-lint does not run; they may fail the build",

@@ -66,6 +66,15 @@ def _transformer(root: Path) -> None:
     )
 
 
+def _plugin_transformer(root: Path) -> None:
+    _transformer(root)
+    _edit(
+        root / APP / "defaults.yaml",
+        "apiVersion: builtin\nkind: PatchTransformer",
+        "apiVersion: example.com/v1\nkind: ValuesInjector",
+    )
+
+
 def _post_renderer(root: Path) -> None:
     _edit(
         root / APP / "helmrelease.yaml",
@@ -112,7 +121,9 @@ HR = str(APP / "helmrelease.yaml")
     [
         # The value is reported where `tunnel` is written: the generator literal.
         (_replacement, {(KS, 10, "CL102", "error")}),
-        (_transformer, {(KS, 13, "CL020", "error")}),
+        # kustomize's own PatchTransformer is applied: the value is where the patch writes it.
+        (_transformer, {(str(APP / "defaults.yaml"), 8, "CL102", "error")}),
+        (_plugin_transformer, {(KS, 14, "CL020", "error")}),
         (_post_renderer, {(HR, 19, "CL020", "error")}),
         (_values_files, {(HR, 15, "CL020", "error")}),
         (
@@ -124,7 +135,14 @@ HR = str(APP / "helmrelease.yaml")
             },
         ),
     ],
-    ids=["replacements", "transformers", "postRenderers", "valuesFiles", "targetPath-commas"],
+    ids=[
+        "replacements",
+        "transformers",
+        "plugin",
+        "postRenderers",
+        "valuesFiles",
+        "targetPath-commas",
+    ],
 )
 def test_attack_fails_the_run(tmp_path: Path, attack: object, expected: set[object]) -> None:
     root = _tree(tmp_path)

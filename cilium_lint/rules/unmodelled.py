@@ -125,7 +125,9 @@ class TransformationNotModelled:
         rationale=(
             "cilium-lint applies what kustomize and Flux do to objects (resources, patches, "
             "namespaces, replacements, post-build substitution) and checks the result. A step "
-            "it does not apply (a `transformers:` plugin, `generators`, `validators`, `vars`, "
+            "it does not apply (a `transformers:` plugin (kustomize's own Patch, "
+            "PatchStrategicMerge, PatchJson6902 and Namespace transformers are applied), "
+            "`generators`, `validators`, `vars`, "
             "`namePrefix`/`nameSuffix`, `openapi`, a HelmRelease's `spec.postRenderers`, the "
             "chart's own `valuesFiles`) may change the very values the policy rules judge, "
             "after they were judged: a pull request could add one that sets "
