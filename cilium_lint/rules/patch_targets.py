@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from cilium_lint.facts import Facts
 
 _FLUX_GROUP = "kustomize.toolkit.fluxcd.io"
+_PATCH_TRANSFORMERS = (
+    "PatchTransformer",
+    "PatchJson6902Transformer",
+    "PatchStrategicMergeTransformer",
+)
 _SHOWN_LENGTH = 80  # a refused pattern may be long; the location points at all of it
 
 
@@ -37,20 +42,32 @@ def _patch_lists(document: Document, path: str) -> Iterator[tuple[Path, Any]]:
         yield ("spec", "patches"), spec.get("patches") if isinstance(spec, dict) else None
 
 
-def refused_targets(document: Document, path: str) -> Iterator[tuple[Path, str, str]]:
-    """(path in the document, pattern, why Go refuses it) for every refused target field."""
+def _targets(document: Document, path: str) -> Iterator[tuple[Path, Any]]:
+    """Every patch target of a document: in patch lists, or a builtin patch transformer's."""
     for at, patches in _patch_lists(document, path):
         for index, patch in enumerate(patches if isinstance(patches, list) else []):
-            target = patch.get("target") if isinstance(patch, dict) else None
-            if not isinstance(target, dict):
-                continue
+            if isinstance(patch, dict):
+                yield (*at, index, "target"), patch.get("target")
+    data = document.data
+    if (
+        isinstance(data, dict)
+        and data.get("apiVersion") == "builtin"
+        and data.get("kind") in _PATCH_TRANSFORMERS
+    ):
+        yield ("target",), data.get("target")
+
+
+def refused_targets(document: Document, path: str) -> Iterator[tuple[Path, str, str]]:
+    """(path in the document, pattern, why Go refuses it) for every refused target field."""
+    for at, target in _targets(document, path):
+        if isinstance(target, dict):
             for key in TARGET_PATTERN_KEYS:
                 text = target.get(key)
                 if not isinstance(text, str) or not text:
                     continue
                 error = go_pattern(text).error
                 if error is not None:
-                    yield (*at, index, "target", key), text, error
+                    yield (*at, key), text, error
 
 
 class PatternInvalid:
