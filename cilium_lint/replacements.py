@@ -33,10 +33,17 @@ from cilium_lint.unmodelled import Unmodelled
 
 _ID_KEYS = ("group", "version", "kind", "name", "namespace")
 _MAX_STEPS = 64  # a field path longer than any real object is refused, not walked
+# Objects looked at (per source selection and per target) by one kustomization's replacements:
+# far above real trees, low enough that a tree cannot multiply replacements by objects.
+MAX_WORK = 1_000_000
 
 
 class ReplacementError(Exception):
     """What kustomize would fail the build with."""
+
+
+class _TooMuchWork(Exception):
+    """The replacements of one kustomization went over ``MAX_WORK``."""
 
 
 def split_field_path(text: str) -> list[str]:
@@ -245,24 +252,51 @@ class Replacer:
         self.folder = folder
         self.generated = generated
         self.problems = problems
+        self.work = 0
+        # Documents this replacer derived, by id (held, so that no other takes a freed id):
+        # written in place by later targets instead of copied again.
+        self._mine: dict[int, DerivedDocument] = {}
+
+    def _spend(self, units: int) -> None:
+        self.work += units
+        if self.work > MAX_WORK:
+            raise _TooMuchWork
 
     def apply(self, documents: list[Document]) -> list[Document]:
         entries = self.owner.data.get("replacements")
         for index, entry in enumerate(entries if isinstance(entries, list) else []):
             where: Path = ("replacements", index)
-            for document, at, replacement in self._read(where, entry):
-                try:
-                    documents = self._one(documents, document, at, replacement)
-                except ReplacementError as error:
-                    self.problems.append(
-                        Unmodelled(
-                            document.locate(at),
-                            f"kustomize fails this build: replacement {error}; Flux applies "
-                            "nothing of it",
-                            f"{self.owner.path}#/replacements/{index}",
-                            failed=True,
-                        )
+            try:
+                documents = self._entry(documents, where, entry)
+            except _TooMuchWork:
+                self.problems.append(
+                    Unmodelled(
+                        self.owner.locate(where),
+                        f"the replacements of this kustomization look at more than {MAX_WORK:,} "
+                        "objects in all; this one and the rest were not applied",
+                        f"{self.owner.path}#/replacements/{index}#too-much-work",
+                        tuple(documents),
                     )
+                )
+                break
+        return documents
+
+    def _entry(self, documents: list[Document], where: Path, entry: Any) -> list[Document]:
+        index = where[-1]
+        for document, at, replacement in self._read(where, entry):
+            try:
+                documents = self._one(documents, document, at, replacement)
+            except ReplacementError as error:
+                self.problems.append(
+                    Unmodelled(
+                        document.locate(at),
+                        f"kustomize fails this build: replacement {error}; Flux applies "
+                        "nothing of it",
+                        f"{self.owner.path}#/replacements/{index}"
+                        + "".join(f"/{step}" for step in at),
+                        failed=True,
+                    )
+                )
         return documents
 
     def _read(self, where: Path, entry: Any) -> Iterator[tuple[Document, Path, dict[str, Any]]]:
@@ -309,6 +343,7 @@ class Replacer:
         for target in targets:
             if not isinstance(target, dict) or not isinstance(target.get("select"), dict):
                 raise ReplacementError("target must specify resources to select")
+            self._spend(len(changed))
             for position, doc in enumerate(changed):
                 if self._targets(target, doc.data):
                     changed[position] = self._write(doc, target, value)
@@ -320,6 +355,7 @@ class Replacer:
         steps = split_field_path(field_path)
         found: list[_Value] = []
         matches = 0
+        self._spend(len(documents) + len(self.generated))
         for doc in documents:
             if _selected(source, _object_id(doc.data)):
                 matches += 1
@@ -365,8 +401,13 @@ class Replacer:
         assert isinstance(options, dict)
         paths = target.get("fieldPaths")
         paths = paths if isinstance(paths, list) and paths else ["metadata.name"]
-        data = copy.deepcopy(doc.data)
-        derived = DerivedDocument.of(doc, data)
+        mine = self._mine.get(id(doc))
+        if mine is not None:
+            derived, data = mine, mine.data  # derived here already: no copy per target
+        else:
+            data = copy.deepcopy(doc.data)
+            derived = DerivedDocument.of(doc, data)
+            self._mine[id(derived)] = derived
         for field_path in paths:
             if not isinstance(field_path, str):
                 continue
