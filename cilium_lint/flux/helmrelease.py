@@ -181,7 +181,7 @@ def _values(
 ) -> tuple[EffectiveValues, list[MissingSource]]:
     values = EffectiveValues(_fallback(hr))
     missing: list[MissingSource] = []
-    _chart_values_files(hr, values, unmodelled)
+    _chart_values_files(tree, hr, values, unmodelled)
     refs = hr.get("spec", "valuesFrom")
     for index, ref in enumerate(refs if isinstance(refs, list) else []):
         if not isinstance(ref, dict):
@@ -276,27 +276,54 @@ def _merge_target_path(
         )
 
 
-def _chart_values_files(hr: KObject, values: EffectiveValues, unmodelled: list[Unmodelled]) -> None:
-    """``spec.chart.spec.valuesFiles`` are files of the chart's source, merged over the chart's
-    defaults before ``valuesFrom`` and ``values``: any key they set is unknown here."""
-    for name in ("valuesFiles", "valuesFile"):
-        entries = hr.get("spec", "chart", "spec", name)
-        listed = entries if isinstance(entries, list) else [entries] if entries else []
-        files = [str(e) for e in listed if isinstance(e, str) and e]
-        if not files:
-            continue
-        where = hr.doc.locate_key(("spec", "chart", "spec", name))
-        label = f"chart {name} {', '.join(quote(f) for f in files[:5])}"
-        values.add_unknown(UnknownSource(label, where))
-        unmodelled.append(
-            Unmodelled(
-                where,
-                f"spec.chart.spec.{name} ({', '.join(quote(f) for f in files[:5])}) are files of "
-                "the chart's source, not of this tree: every value they set is unknown here "
-                "(only keys written in valuesFrom or values are checked)",
-                f"{hr.ref}#/spec/chart/spec/{name}",
+def _chart_values_files(
+    tree: Tree, hr: KObject, values: EffectiveValues, unmodelled: list[Unmodelled]
+) -> None:
+    """Values the chart's source gives that are not in this tree: ``valuesFiles`` (of the
+    HelmRelease's chart template or of a ``chartRef``'d HelmChart), merged over the chart's
+    defaults before ``valuesFrom`` and ``values``, and the ``values.yaml`` of a chart built from
+    a GitRepository or Bucket (not the published chart whose defaults are known here). Any key
+    they set is unknown."""
+    places: list[tuple[KObject, tuple[str, ...]]] = [(hr, ("spec", "chart", "spec"))]
+    ref = hr.get("spec", "chartRef")
+    if isinstance(ref, dict) and ref.get("kind") == "HelmChart":
+        namespace = ref.get("namespace") if isinstance(ref.get("namespace"), str) else hr.namespace
+        chart = _find(tree, "HelmChart", ref.get("name"), namespace)
+        if chart is not None:
+            places.append((chart, ("spec",)))
+    for owner, at in places:
+        for name in ("valuesFiles", "valuesFile"):
+            entries = owner.get(*at, name)
+            listed = entries if isinstance(entries, list) else [entries] if entries else []
+            files = [str(e) for e in listed if isinstance(e, str) and e]
+            if not files:
+                continue
+            shown = ", ".join(quote(f) for f in files[:5])
+            where = owner.doc.locate_key((*at, name))
+            values.add_unknown(UnknownSource(f"chart {name} {shown}", where))
+            unmodelled.append(
+                Unmodelled(
+                    where,
+                    f"{'.'.join(at)}.{name} ({shown}) are files of the chart's source, not of "
+                    "this tree: every value they set is unknown here (only keys written in "
+                    "valuesFrom or values are checked)",
+                    f"{owner.ref}#/{'/'.join(at)}/{name}",
+                )
             )
-        )
+        kind = owner.get(*at, "sourceRef", "kind")
+        if kind in ("GitRepository", "Bucket"):
+            where = owner.locate(*at, "sourceRef", "kind")
+            label = f"chart from {kind} {quote(owner.get(*at, 'sourceRef', 'name'))}"
+            values.add_unknown(UnknownSource(label, where))
+            unmodelled.append(
+                Unmodelled(
+                    where,
+                    f"the chart is built from a {kind}: its own values.yaml gives the defaults, "
+                    "not the published chart's that cilium-lint knows; every key not written "
+                    "in valuesFrom or values is unknown here",
+                    f"{owner.ref}#/{'/'.join(at)}/sourceRef",
+                )
+            )
 
 
 def _post_renderers(hr: KObject) -> list[Unmodelled]:
