@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from cilium_lint import __version__, suppress
 from cilium_lint.bootstrap import bootstrap_releases
+from cilium_lint.budget import WorkBudget
 from cilium_lint.cache import ParseCache
 from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
@@ -458,7 +459,9 @@ def lint(
     excluded: list[str] = []
     tree, skipped = build_tree(paths, cwd, config, config_base, cache, jobs, excluded)
     folder = config_base if config_base is not None else cwd
-    graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters])
+    # One budget for the whole run: what builds, patches and substitution may produce.
+    budget = WorkBudget()
+    graph = build_graph(tree, paths, [(c.name, folder / c.path) for c in config.clusters], budget)
     claimed = rule_paths(registry.rules.values())
     # The rules the configuration left out run too, only to be counted in the notices.
     everything = [*rules, *(rule for rule, _ in left_out)]

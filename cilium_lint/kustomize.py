@@ -20,11 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from cilium_lint.budget import TARGET_CHECK_BYTES, BudgetExceeded, WorkBudget, weight
 from cilium_lint.document import Document, Location
 from cilium_lint.patterns import go_pattern
 from cilium_lint.quoting import quote
 from cilium_lint.safepath import Refused
-from cilium_lint.sourcemap import Path
+from cilium_lint.sourcemap import Path, Span
 from cilium_lint.tree import KUSTOMIZATION_NAMES, Tree
 from cilium_lint.unmodelled import Unmodelled
 from cilium_lint.yamlload import parse_embedded, parse_yaml
@@ -205,10 +206,15 @@ def is_remote(entry: str) -> bool:
 
 
 class KustomizeBuilder:
-    """Builds folders of one tree; each folder is built once and the result shared."""
+    """Builds folders of one tree; each folder is built once and the result shared.
 
-    def __init__(self, files: TreeFiles) -> None:
+    Each build is a unit of ``budget``: one that would produce too much (a diamond of folders,
+    a patch that copies data again and again) contributes nothing, and the overrun is kept.
+    """
+
+    def __init__(self, files: TreeFiles, budget: WorkBudget | None = None) -> None:
         self.files = files
+        self.budget = budget if budget is not None else WorkBudget()
         self._built: dict[str, FolderBuild] = {}
         self._building: set[str] = set()
         # References not followed because they nest deeper than MAX_BUILD_DEPTH (CL009).
@@ -243,18 +249,33 @@ class KustomizeBuilder:
             return result
         self._building.add(folder)
         try:
-            if kfile is not None:
-                result.files.add(self.files.display_of(kfile))
-                result.kustomization_files.add(self.files.display_of(kfile))
-                if kdoc is not None:
-                    self._kustomize(result, kdoc)
-                result.kustomization_order.append(self.files.display_of(kfile))
-            else:
-                self._generate(result, folder)
+            with self.budget.unit():
+                if kfile is not None:
+                    result.files.add(self.files.display_of(kfile))
+                    result.kustomization_files.add(self.files.display_of(kfile))
+                    if kdoc is not None:
+                        self._kustomize(result, kdoc)
+                    result.kustomization_order.append(self.files.display_of(kfile))
+                else:
+                    self._generate(result, folder)
+        except BudgetExceeded as exc:
+            result.documents = []  # all or nothing: a part of a build is no build
+            self.budget.stopped(self._unit_location(folder, kfile, kdoc), self._unit(folder), exc)
         finally:
             self._building.discard(folder)
         self._built[folder] = result
         return result
+
+    def _unit(self, folder: str) -> str:
+        return f"the build of {self.files.display_of(folder)}/"
+
+    def _unit_location(self, folder: str, kfile: str | None, kdoc: Document | None) -> Location:
+        if kdoc is not None:
+            return kdoc.locate(())
+        first = kfile or next(self.files.below(folder), None)
+        if first is not None:
+            return Location(self.files.display_of(first), Span(1, 1, 1, 1))
+        return Location(self.files.display_of(folder), Span(1, 1, 1, 1))
 
     def _kustomization_document(self, kfile: str) -> Document | None:
         for doc in self.files.documents(kfile):
@@ -280,11 +301,15 @@ class KustomizeBuilder:
 
     def _add_file(self, result: FolderBuild, absolute: str) -> None:
         result.files.add(self.files.display_of(absolute))
-        result.documents.extend(self.files.documents(absolute))
+        self._take(result, self.files.documents(absolute))
 
-    @staticmethod
-    def _include(result: FolderBuild, other: FolderBuild) -> None:
-        result.documents.extend(other.documents)
+    def _take(self, result: FolderBuild, documents: list[Document]) -> None:
+        for doc in documents:
+            self.budget.document(doc)
+        result.documents.extend(documents)
+
+    def _include(self, result: FolderBuild, other: FolderBuild) -> None:
+        self._take(result, other.documents)
         result.files |= other.files
         result.kustomization_files |= other.kustomization_files
         result.kustomization_order.extend(
@@ -305,15 +330,19 @@ class KustomizeBuilder:
             component = self._resource(result, kdoc, ("components", index), entry)
             if component is not None and component.kustomization is not None:
                 patches = self._patches(component.kustomization, component.folder, result)
-                result.documents[: len(before)] = patched(before, patches)
+                result.documents[: len(before)] = patched(before, patches, self.budget)
         self._support_files(result, kdoc)
         patches = self._patches(kdoc, result.folder, result)
-        result.documents = patched(result.documents, [p for p in patches if p.strategic])
+        result.documents = patched(
+            result.documents, [p for p in patches if p.strategic], self.budget
+        )
         namespace = data.get("namespace")
         if isinstance(namespace, str) and namespace:
             where = kdoc.locate(("namespace",))
             result.documents = [set_namespace(d, namespace, where) for d in result.documents]
-        result.documents = patched(result.documents, [p for p in patches if not p.strategic])
+        result.documents = patched(
+            result.documents, [p for p in patches if not p.strategic], self.budget
+        )
         # Replacements run last among kustomize's builtin transformers; the fields it does not
         # apply (transformer plugins, vars, ...) run after them and are said, not guessed.
         if "replacements" in data:
@@ -586,19 +615,31 @@ def targets(patch: Patch, data: Any) -> bool:
     )
 
 
-def patched(documents: list[Document], patches: list[Patch]) -> list[Document]:
+def patched(
+    documents: list[Document], patches: list[Patch], budget: WorkBudget | None = None
+) -> list[Document]:
+    """``documents`` with each patch applied to its targets; what the patches produce is
+    charged to ``budget`` (None: not counted)."""
     for patch in patches:
-        documents = [apply_patch(d, patch) if targets(patch, d.data) else d for d in documents]
+        if budget is not None:
+            budget.charge(TARGET_CHECK_BYTES * len(documents), patch.location)
+        documents = [
+            apply_patch(d, patch, budget) if targets(patch, d.data) else d for d in documents
+        ]
     return documents
 
 
-def apply_patch(doc: Document, patch: Patch) -> DerivedDocument:
+def apply_patch(doc: Document, patch: Patch, budget: WorkBudget | None = None) -> DerivedDocument:
+    if budget is not None:
+        # The copy of the document, and the patch's own data merged or added into it.
+        budget.copy(doc, patch.location)
+        budget.charge(budget.size(patch.content), patch.location)
     data = copy.deepcopy(doc.data)
     derived = DerivedDocument.of(doc, data)
     if patch.strategic:
         derived.data = _merge(data, patch.content, derived, (), patch.path, patch.document)
     else:
-        _json6902(derived, patch)
+        _json6902(derived, patch, budget)
     return derived
 
 
@@ -632,7 +673,7 @@ def _pointer(text: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in text.lstrip("/").split("/")]
 
 
-def _json6902(derived: DerivedDocument, patch: Patch) -> None:
+def _json6902(derived: DerivedDocument, patch: Patch, budget: WorkBudget | None) -> None:
     operations = patch.content if isinstance(patch.content, list) else []
     for index, op in enumerate(operations):
         if not isinstance(op, dict) or not isinstance(op.get("path"), str):
@@ -648,6 +689,9 @@ def _json6902(derived: DerivedDocument, patch: Patch) -> None:
             found, value = _get(derived.data, _pointer(op["from"]))
             if not found:
                 continue
+            if budget is not None and kind == "copy":
+                # Each copy may double the document (copy /a to /a/-): charged before it is made.
+                budget.charge(weight(repr(value)), patch.document.locate((*patch.path, index)))
             value = copy.deepcopy(value)
             value_at = (*patch.path, index, "from")
             if kind == "move":

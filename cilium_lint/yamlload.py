@@ -129,6 +129,16 @@ def _expanded_size(root: Node) -> int:
     return _measure(root, 0, {}, set())[0]
 
 
+def expanded_size(root: Node) -> int | None:
+    """Nodes ``root`` holds once aliases are expanded, or None past the bounds parsing keeps
+    (:data:`MAX_EXPANDED_NODES`, :data:`MAX_DEPTH`, no recursive alias): for YAML composed
+    elsewhere (a substituted value read again)."""
+    try:
+        return _expanded_size(root)
+    except (_TooComplex, RecursionError):
+        return None
+
+
 def _too_deep() -> _TooComplex:
     return _TooComplex(f"nesting deeper than {MAX_DEPTH} levels (counting through aliases)")
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cilium_lint.budget import REFERENCE_BYTES, BudgetExceeded, Overrun, WorkBudget
 from cilium_lint.document import Document, Location
 from cilium_lint.flux.helmrelease import chart_basename
 from cilium_lint.flux.postbuild import Substituter, Use, Variables, variables_of
@@ -188,6 +189,9 @@ class Graph:
     scopes: list[Scope] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     unreferenced: list[Location] = field(default_factory=list)  # one per file nothing applies
+    # Builds and Kustomizations that went over the work budget (CL016); the budget's own list,
+    # which a substitution read later, when a check asks for it, may still add to.
+    overruns: list[Overrun] = field(default_factory=list)
 
     @property
     def kustomizations(self) -> list[FluxKustomization]:
@@ -209,7 +213,7 @@ class Graph:
 
     def only(self, scope: Scope) -> Graph:
         """The same graph seen from one cluster."""
-        return Graph(self.active, [scope], self.notes, self.unreferenced, self.base, self.too_deep)
+        return dataclasses.replace(self, scopes=[scope])
 
     def nearest_scope(self, display: str) -> Scope | None:
         """The cluster whose folder shares the most with ``display`` (None: no single one)."""
@@ -322,12 +326,17 @@ def _source_ref(data: Any) -> tuple[str, str, str | None] | None:
 
 class GraphBuilder:
     def __init__(
-        self, tree: Tree, linted: Sequence[Path], clusters: Sequence[tuple[str, Path]] = ()
+        self,
+        tree: Tree,
+        linted: Sequence[Path],
+        clusters: Sequence[tuple[str, Path]] = (),
+        budget: WorkBudget | None = None,
     ) -> None:
         self.tree = tree
         self.clusters = [(name, _norm(str(folder.absolute()))) for name, folder in clusters]
         self.files = TreeFiles(tree)
-        self.kustomize = KustomizeBuilder(self.files)
+        self.budget = budget if budget is not None else WorkBudget()
+        self.kustomize = KustomizeBuilder(self.files, self.budget)
         self.resolver = _Resolver(self.files, linted)
         self.urls = self._source_urls()
         self.notes: list[Note] = []
@@ -379,8 +388,15 @@ class GraphBuilder:
             )
             return
         node.folder = self.files.display_of(folder)
-        node.build = self.kustomize.build(folder)
-        node.applied = list(node.build.documents)
+        build = self.kustomize.build(folder)
+        try:
+            # Every Kustomization holds its own list of what the (shared) build emits.
+            self.budget.charge(REFERENCE_BYTES * len(build.documents))
+        except BudgetExceeded as exc:
+            self.budget.stopped(node.document.locate(("spec",)), node.label, exc)
+            return
+        node.build = build
+        node.applied = list(build.documents)
 
     def _foreign_source(self, node: FluxKustomization) -> str | None:
         ref = _source_ref(node.data)
@@ -412,7 +428,13 @@ class GraphBuilder:
         roots = self._roots(entries) if entries else []
         scopes = self._configured(roots) if self.clusters else self._automatic(roots)
         self._entry_points(scopes)
-        graph = Graph(active=True, scopes=scopes, notes=list(self.notes), base=self.files.base)
+        graph = Graph(
+            active=True,
+            scopes=scopes,
+            notes=list(self.notes),
+            base=self.files.base,
+            overruns=self.budget.overruns,
+        )
         for scope in scopes:
             for k in scope.kustomizations:
                 if k.note is not None:
@@ -543,7 +565,15 @@ class GraphBuilder:
             scope.kustomizations.append(current)
             if current.build is None:
                 continue
-            self._apply(scope, current)
+            try:
+                with self.budget.unit():
+                    applied = self._apply(scope, current)
+            except BudgetExceeded as exc:
+                where = current.document.locate(("spec",))
+                self.budget.stopped(where, current.label, exc)
+                current.applied = []
+                continue
+            applied()
             children = [
                 FluxKustomization(doc, base_document(doc), parent=current)
                 for doc in current.applied
@@ -552,9 +582,10 @@ class GraphBuilder:
             current.children.extend(children)
             pending.extend(reversed(children))
 
-    def _apply(self, scope: Scope, node: FluxKustomization) -> None:
+    def _apply(self, scope: Scope, node: FluxKustomization) -> Callable[[], None]:
         """What ``node`` applies: its build, patched by its ``spec.patches``, moved to its
-        ``targetNamespace`` and substituted with its post-build variables."""
+        ``targetNamespace`` and substituted with its post-build variables. Returns what adds
+        it to ``scope``, so that a Kustomization that goes over its budget adds nothing."""
         build = node.build
         assert build is not None
         docs = list(build.documents)
@@ -575,12 +606,14 @@ class GraphBuilder:
             node.components.append(component)
             if component.kustomization is not None:
                 own = read_patches(component.kustomization, (), self.files, folder, self.notes)
-                docs = patched(docs, own)
+                docs = patched(docs, own, self.budget)
             docs.extend(component.documents)
             scope.files |= component.files
             scope.kustomization_files |= component.kustomization_files
         docs = patched(
-            docs, read_patches(node.document, ("spec",), self.files, build.folder, self.notes)
+            docs,
+            read_patches(node.document, ("spec",), self.files, build.folder, self.notes),
+            self.budget,
         )
         target = node.spec("targetNamespace")
         namespace = target if isinstance(target, str) and target else None
@@ -600,15 +633,26 @@ class GraphBuilder:
         applies_itself = any(base_document(d) is node.original for d in docs)
         if node.parent is not None or _is_flux_instance(node.data) or applies_itself:
             literal = f"{node.label} has no spec.postBuild"
-        substituter = Substituter(node.variables, self.tree, scope.uses, literal)
-        node.applied = [substituter.document(d) for d in docs]
-        for doc in node.applied:
-            scope.add(doc)
-        scope.files |= build.files
-        scope.kustomization_files |= build.kustomization_files
-        for key, source in [item for b in builds for item in self._build_sources(b)]:
-            if key not in scope.sources:
-                scope.sources[key] = substituter.source(source, namespace)
+        uses: list[Use] = []
+        substituter = Substituter(node.variables, self.tree, uses, literal, self.budget)
+        applied = [substituter.document(d) for d in docs]
+        sources = {
+            key: substituter.source(source, namespace)
+            for key, source in [item for b in builds for item in self._build_sources(b)]
+            if key not in scope.sources
+        }
+
+        def add() -> None:
+            node.applied = applied
+            scope.uses.extend(uses)
+            for doc in applied:
+                scope.add(doc)
+            scope.files |= build.files
+            scope.kustomization_files |= build.kustomization_files
+            for key, source in sources.items():
+                scope.sources.setdefault(key, source)
+
+        return add
 
     def _find_source(
         self, scope: Scope, kind: str, name: str, namespace: str | None
@@ -830,11 +874,14 @@ def _is_manifest(data: Any) -> bool:
 
 
 def build_graph(
-    tree: Tree, linted: Iterable[Path], clusters: Sequence[tuple[str, Path]] = ()
+    tree: Tree,
+    linted: Iterable[Path],
+    clusters: Sequence[tuple[str, Path]] = (),
+    budget: WorkBudget | None = None,
 ) -> Graph:
     """The graph of ``tree``; ``clusters`` (name, folder) fixes the clusters instead of finding
-    them from the roots."""
-    return GraphBuilder(tree, list(linted), clusters).build()
+    them from the roots. ``budget``: the run's (a fresh one when None)."""
+    return GraphBuilder(tree, list(linted), clusters, budget).build()
 
 
 def _shared(a: str, b: str) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cilium_lint.budget import BudgetExceeded, WorkBudget
 from cilium_lint.document import Document, Location, ParsedFile, Via
 from cilium_lint.flux.substitute import (
     SUBSTITUTE_KEY,
@@ -205,11 +206,19 @@ class Substituter:
     """Substitutes documents for one Flux Kustomization and records every use."""
 
     def __init__(
-        self, variables: Variables, tree: Tree, uses: list[Use], literal_note: str | None = None
+        self,
+        variables: Variables,
+        tree: Tree,
+        uses: list[Use],
+        literal_note: str | None = None,
+        budget: WorkBudget | None = None,
     ) -> None:
         self.variables = variables
         self.tree = tree
         self.uses = uses
+        # Every document is this Kustomization's output; copies and substituted text are new
+        # data. Going over raises BudgetExceeded, located where the document says.
+        self.budget = budget if budget is not None else WorkBudget()
         # Without postBuild Flux applies ``${...}`` as written; when the caller knows the whole
         # chain of Kustomizations, that is worth saying (else None: say nothing).
         self.literal_note = literal_note
@@ -220,9 +229,13 @@ class Substituter:
         Flux is known to leave it (see :mod:`cilium_lint.flux.text`)."""
         if not isinstance(doc.data, dict | list):
             return doc
+        self.budget.document(doc)
         if isinstance(doc.data, dict) and substitution_disabled(doc.data):
-            return _literal(doc, f"it is marked {SUBSTITUTE_KEY}: disabled")
+            return _literal(doc, f"it is marked {SUBSTITUTE_KEY}: disabled", self.budget)
         if not self.variables.enabled:
+            if not self.budget.holds_dollar(doc.data, type(doc) is Document):
+                return doc  # no ${ to note, and no walk for every Kustomization that applies it
+            self.budget.copy(doc)  # the walk below
             note = self.literal_note
             for path in _expressions(doc.data, ()):
                 if note is not None:
@@ -234,23 +247,30 @@ class Substituter:
                         continue
                     use = Use(self.variables, doc, path, doc.locate(path), record)
                 self.uses.append(use)
-            return doc if note is None else _literal(doc, note)
+            return doc if note is None else _literal(doc, note, self.budget)
         return self._data(doc)
 
     def _data(self, doc: Document) -> Document:
         if self._names_valid is None:
             self._names_valid = not invalid_names(self.variables.values)
-        if self._names_valid and "$" not in repr(doc.data):
+        if self._names_valid and not self.budget.holds_dollar(doc.data, type(doc) is Document):
             # Most documents hold no expression: nothing to substitute, copy or record. repr is
-            # one pass in C over plain data, where the walk below is Python per node.
+            # one pass in C over plain data, where the walk below is Python per node; the
+            # budget keeps the answer for a written document, which many Kustomizations share.
             return doc
         try:
+            self.budget.copy(doc)  # the walk, and the copies of what changes
             result = substitute_data(
                 doc.data,
                 self.variables.values,
                 plain=doc.source_map.is_plain,
                 names_checked=self._names_valid,
+                budget=self.budget,
             )
+        except BudgetExceeded as exc:
+            if exc.where is None and exc.path is not None:
+                exc.where = doc.locate(exc.path)
+            raise
         except SubstitutionError as exc:
             path = exc.path or ()
             self.uses.append(Use(self.variables, doc, path, doc.locate(path), None, exc.message))
@@ -297,8 +317,10 @@ class Substituter:
     def _entry(self, entry: DataEntry) -> DataEntry:
         if entry.text is None or "$" not in entry.text:
             return entry
+        budget = self.budget
         try:
-            text = substitute(entry.text, self.variables.values).text
+            text = substitute(entry.text, self.variables.values, limit=budget.room()).text
+            budget.charge(len(text), entry.location)
         except SubstitutionError:
             text = entry.text
 
@@ -306,7 +328,14 @@ class Substituter:
             parsed = entry.parse()
             if parsed is None:
                 return None
-            documents = [self._data(d) for d in parsed.documents]
+            # Read later, when a check asks: a unit of its own.
+            try:
+                with budget.unit():
+                    documents = [self._data(d) for d in parsed.documents]
+            except BudgetExceeded as exc:
+                owner = f"the substitution of {entry.key} for {self.variables.owner}"
+                budget.stopped(entry.location, owner, exc)
+                return None
             return dataclasses.replace(parsed, documents=documents)
 
         return DataEntry(entry.key, text, entry.location, load)
@@ -379,11 +408,13 @@ def _has(node: Any, step: Any) -> bool:
     return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
 
 
-def _literal(doc: Document, reason: str) -> Document:
+def _literal(doc: Document, reason: str, budget: WorkBudget | None = None) -> Document:
     """``doc`` with every string holding ``${`` marked as applied as written."""
     paths = _expressions(doc.data, (), escaped=True)
     if not paths:
         return doc
+    if budget is not None:
+        budget.copy(doc)
     data = _copy(doc.data)
     for path in paths:
         _set(data, path, LiteralText(_get(doc.data, path), reason))

@@ -67,8 +67,10 @@ from typing import Any, NamedTuple, TypeAlias
 
 import yaml
 
+from cilium_lint.budget import NODE_BYTES, BudgetExceeded, WorkBudget
 from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Path
+from cilium_lint.yamlload import MAX_EXPANDED_NODES, expanded_size
 
 __all__ = [
     "DEFAULT_OPERATORS",
@@ -246,15 +248,21 @@ def substitution_disabled(resource: Mapping[str, Any]) -> bool:
 
 
 def substitute(
-    text: str, variables: Mapping[str, Variable], *, strict: bool = False
+    text: str,
+    variables: Mapping[str, Variable],
+    *,
+    strict: bool = False,
+    limit: int | None = None,
 ) -> Substitution:
     """Substitute ``text`` as kustomize-controller would.
 
-    Raises :class:`SubstitutionError` (only) when Flux would fail: a malformed expression,
-    an invalid variable name in ``variables``, or in ``strict`` mode an unset variable.
+    Raises :class:`SubstitutionError` when Flux would fail: a malformed expression, an
+    invalid variable name in ``variables``, or in ``strict`` mode an unset variable; and
+    :class:`~cilium_lint.budget.BudgetExceeded` when the result (or a part of it) would be
+    longer than ``limit`` bytes (``${A}${A}...``, ``${A//x/yyyy}``), before making it.
     """
     _check_names(variables)
-    return _substitute(text, variables, strict)
+    return _substitute(text, variables, strict, limit)
 
 
 def references(text: str) -> set[str]:
@@ -278,6 +286,7 @@ def substitute_data(
     strict: bool = False,
     plain: Callable[[Path], bool] | None = None,
     names_checked: bool = False,
+    budget: WorkBudget | None = None,
 ) -> SubstitutedData:
     """Substitute every string (mapping keys too) in plain data; the input is not modified, and
     the result shares with it every part that holds no ``$``.
@@ -290,10 +299,13 @@ def substitute_data(
     substitution touched them and their result is known. Keys stay strings (the controller's
     YAML-to-JSON step turns every key into a string). When two keys substitute to the same
     text the later one wins, as in the controller's YAML decoder. Errors carry ``path``.
+
+    ``budget``: the substituted text and re-read values are charged to it; going over raises
+    :class:`~cilium_lint.budget.BudgetExceeded` (with ``path``) before the text is made.
     """
     if not names_checked:
         _check_names(variables)
-    walker = _DataWalker(variables, strict, plain)
+    walker = _DataWalker(variables, strict, plain, budget)
     try:
         new = walker.walk(data, (), 0)
     except RecursionError:
@@ -301,7 +313,7 @@ def substitute_data(
     return SubstitutedData(new, walker.values, walker.keys)
 
 
-def retype(text: str) -> Any:
+def retype(text: str, budget: WorkBudget | None = None) -> Any:
     """Read the substituted text of a plain scalar back as the controller does.
 
     The controller parses the substituted YAML with go-yaml v2 rules (sigs.k8s.io/yaml
@@ -317,15 +329,18 @@ def retype(text: str) -> Any:
     and had an expression or an escape (a record exists for it), whether the expression was
     the whole text or part of it (``port: 80${N}`` with ``N=80`` becomes the integer 8080).
     Never to quoted or block scalars, whose value stays a string, nor to unknown results.
+
+    Aliases in the text are legal and expanded, within the bounds parsing keeps (CL005);
+    past them, or past ``budget``, :class:`~cilium_lint.budget.BudgetExceeded` is raised.
     """
     if _SIMPLE_PLAIN.match(text):
         # Most results (an address, a name, a number) can only read back as one plain scalar:
         # resolve it without composing a document in pure Python.
         return _plain_scalar(text)
-    return _retype_composed(text)
+    return _retype_composed(text, budget)
 
 
-def _retype_composed(text: str) -> Any:
+def _retype_composed(text: str, budget: WorkBudget | None) -> Any:
     loader: _ReparseLoader | None = None
     try:
         loader = _ReparseLoader("k: " + text)  # checks the characters already
@@ -340,6 +355,15 @@ def _retype_composed(text: str) -> Any:
             loader.dispose()
     if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
         raise ReparseError("substituted text changes the structure of the document")
+    if "*" in text:  # aliases: a billion laughs is as legal in a variable as in a file
+        nodes = expanded_size(node)
+        if nodes is None:
+            raise BudgetExceeded(
+                "a substituted value reads back as YAML whose aliases expand to more than "
+                f"{MAX_EXPANDED_NODES:,} nodes, nest too deep or recurse (an alias bomb)"
+            )
+        if budget is not None:
+            budget.charge(nodes * NODE_BYTES)
     try:
         return _construct(node.value[0][1])
     except RecursionError:
@@ -619,9 +643,15 @@ def _check_names(variables: Mapping[str, Variable]) -> None:
         raise InvalidVariableNameError(bad)
 
 
+def _check_length(size: int, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise BudgetExceeded(f"a substituted text would be longer than {limit:,} bytes")
+
+
 class _Evaluator:
-    def __init__(self, variables: Mapping[str, Variable]) -> None:
+    def __init__(self, variables: Mapping[str, Variable], limit: int | None = None) -> None:
         self.variables = variables
+        self.limit = limit  # bytes a result may have, checked before it is made
         self.unset: list[tuple[int, str]] = []  # (offset, name) that strict mode rejects
 
     def node(self, node: _Node, record: _Record) -> bytes | None:
@@ -641,10 +671,10 @@ class _Evaluator:
             record.absorb(inner)
             if defaulting:
                 record.defaults.append(name)
-                return _join(args)
+                return self.join(args)
             self.unset.append((node.start, name))
             record.missing.append(name)
-            return _apply(node.op, "", args)
+            return self.apply(node.op, "", args)
         record.used.append(name)
         if variable.value is None:
             record.unknown.append(name)
@@ -655,17 +685,34 @@ class _Evaluator:
             if value == "" and args:
                 record.defaults.append(name)
                 record.absorb(inner)
-                return _join(args)
+                return self.join(args)
             return _encode(value)
         record.absorb(inner)
-        return _apply(node.op, value, args)
+        return self.apply(node.op, value, args)
+
+    def join(self, args: list[bytes | None]) -> bytes | None:
+        _check_length(sum(len(arg) for arg in args if arg is not None), self.limit)
+        return _join(args)
+
+    def apply(self, op: str, value: str, args: list[bytes | None]) -> bytes | None:
+        if op in _REPLACING and len(args) > 1 and args[0] is not None and args[1] is not None:
+            # The most a replacement can make: every match (every gap, for an empty pattern)
+            # replaced; counted in C before Python builds it.
+            data, old, new = _encode(value), args[0], args[1]
+            matches = 1 if op != "//" else (data.count(old) if old else len(data) + 1)
+            _check_length(len(data) + matches * len(new), self.limit)
+        elif not value:
+            _check_length(sum(len(arg) for arg in args if arg is not None), self.limit)
+        return _apply(op, value, args)
 
 
-def _substitute(text: str, variables: Mapping[str, Variable], strict: bool) -> Substitution:
+def _substitute(
+    text: str, variables: Mapping[str, Variable], strict: bool, limit: int | None = None
+) -> Substitution:
     if "$" not in text:
         return Substitution(original=text, text=text)
     nodes = _Parser(text).parse()
-    evaluator = _Evaluator(variables)
+    evaluator = _Evaluator(variables, limit)
     record = _Record()
     out = bytearray()
     expressions = 0
@@ -676,6 +723,7 @@ def _substitute(text: str, variables: Mapping[str, Variable], strict: bool) -> S
         expressions += 1
         value = evaluator.func(node, record)
         out += _encode(text[node.start : node.end]) if value is None else value
+        _check_length(len(out), limit)
     unset = sorted(evaluator.unset)
     if strict and unset:
         raise UnsetVariableError(_unique(name for _, name in unset), unset[0][0])
@@ -693,24 +741,38 @@ def _substitute(text: str, variables: Mapping[str, Variable], strict: bool) -> S
     )
 
 
+_REPLACING = frozenset({"/", "//", "/#", "/%"})
+
+
 class _DataWalker:
     def __init__(
         self,
         variables: Mapping[str, Variable],
         strict: bool,
         plain: Callable[[Path], bool] | None,
+        budget: WorkBudget | None = None,
     ) -> None:
         self.variables = variables
         self.strict = strict
         self.plain = plain
+        self.budget = budget
         self.values: dict[Path, Substitution] = {}
         self.keys: dict[Path, Substitution] = {}
 
     def text(self, text: str, path: Path, in_key: bool) -> Substitution:
+        budget = self.budget
         try:
-            return _substitute(text, self.variables, self.strict)
+            result = _substitute(
+                text, self.variables, self.strict, budget.room() if budget else None
+            )
+            if budget is not None:
+                budget.charge(len(result.text))
+            return result
         except SubstitutionError as exc:
             exc.path, exc.in_key = path, in_key
+            raise
+        except BudgetExceeded as exc:
+            exc.path = path
             raise
 
     def walk(self, node: Any, path: Path, depth: int) -> Any:
@@ -727,8 +789,8 @@ class _DataWalker:
             self.values[path] = result
             if self.plain is not None and not result.unknown and self.plain(path):
                 try:
-                    return retype(result.text)
-                except SubstitutionError as exc:
+                    return retype(result.text, self.budget)
+                except (SubstitutionError, BudgetExceeded) as exc:
                     exc.path = path
                     raise
             return result.text

@@ -335,5 +335,53 @@ class SubstitutionUnknown:
                 )
 
 
+class WorkBudgetExceeded:
+    params = NoParams
+    meta = RuleMeta(
+        id="CL016",
+        name="work-budget-exceeded",
+        summary="Building what Flux applies stays within a bounded amount of work.",
+        rationale=(
+            "kustomize builds, patches and post-build substitution can multiply data: a folder "
+            "reached through several paths at each of many levels (a diamond) emits its "
+            "documents 2^levels times, each JSON 6902 `copy` of a list into itself doubles it, "
+            "and a variable whose value holds YAML aliases expands like a billion-laughs file. "
+            "cilium-lint gives every build and every Flux Kustomization a share of a fixed "
+            "budget (64 MiB of data each, 256 MiB for the run) so that such a tree cannot "
+            "exhaust its time or memory. A unit that goes over is left out of every check, "
+            "and no real tree comes near the limits."
+        ),
+        fix=(
+            "Remove the repetition: include a folder once, give a copied list its items "
+            "instead of copying it into itself, write the variable's value out instead of "
+            "aliasing it. The limits are fixed; a tree that needs more is not one Flux could "
+            "apply either."
+        ),
+        severity=Severity.ERROR,
+        example_fail=(
+            "# k0/kustomization.yaml, and so on for k1 ... k39\nresources: [../k1a, ../k1b]"
+            "\n# k1a and k1b both: resources: [../k2], with their own namePrefix\n"
+        ),
+        example_pass="# k0/kustomization.yaml\nresources: [../k1a, ../k1b]\n",
+    )
+
+    def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
+        graph = facts.graph
+        if graph is None:
+            return
+        for overrun in graph.overruns:
+            yield Hit(
+                overrun.message,
+                overrun.location,
+                f"{overrun.location.path}#{overrun.unit}",
+            )
+
+
 def graph_rules() -> list[object]:
-    return [KustomizeTooDeep(), UnreferencedFile(), SubstitutionUnresolved(), SubstitutionUnknown()]
+    return [
+        KustomizeTooDeep(),
+        UnreferencedFile(),
+        SubstitutionUnresolved(),
+        SubstitutionUnknown(),
+        WorkBudgetExceeded(),
+    ]
