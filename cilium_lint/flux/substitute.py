@@ -340,7 +340,7 @@ def retype(text: str, budget: WorkBudget | None = None) -> Any:
     return _retype_composed(text, budget)
 
 
-def _retype_composed(text: str, budget: WorkBudget | None) -> Any:
+def _retype_composed(text: str, budget: WorkBudget | None = None) -> Any:
     loader: _ReparseLoader | None = None
     try:
         loader = _ReparseLoader("k: " + text)  # checks the characters already
