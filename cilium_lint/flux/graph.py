@@ -633,18 +633,23 @@ class GraphBuilder:
         applies_itself = any(base_document(d) is node.original for d in docs)
         if node.parent is not None or _is_flux_instance(node.data) or applies_itself:
             literal = f"{node.label} has no spec.postBuild"
-        uses: list[Use] = []
-        substituter = Substituter(node.variables, self.tree, uses, literal, self.budget)
-        applied = [substituter.document(d) for d in docs]
-        sources = {
-            key: substituter.source(source, namespace)
-            for key, source in [item for b in builds for item in self._build_sources(b)]
-            if key not in scope.sources
-        }
+        # Uses go to the scope directly: a values source read later, when a check asks, adds
+        # its own; those of a Kustomization that goes over its budget are taken back.
+        mark = len(scope.uses)
+        substituter = Substituter(node.variables, self.tree, scope.uses, literal, self.budget)
+        try:
+            applied = [substituter.document(d) for d in docs]
+            sources = {
+                key: substituter.source(source, namespace)
+                for key, source in [item for b in builds for item in self._build_sources(b)]
+                if key not in scope.sources
+            }
+        except BudgetExceeded:
+            del scope.uses[mark:]
+            raise
 
         def add() -> None:
             node.applied = applied
-            scope.uses.extend(uses)
             for doc in applied:
                 scope.add(doc)
             scope.files |= build.files
