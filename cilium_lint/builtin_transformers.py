@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from cilium_lint.budget import WorkBudget
 from cilium_lint.document import Document
 from cilium_lint.kustomize import (
     Note,
@@ -40,8 +41,16 @@ APPLIED_KINDS = frozenset(
 class Transformers:
     """Applies the ``transformers:`` of one kustomization to the documents of its build."""
 
-    def __init__(self, owner: Document, files: TreeFiles, folder: str, notes: list[Note]) -> None:
+    def __init__(
+        self,
+        owner: Document,
+        files: TreeFiles,
+        folder: str,
+        notes: list[Note],
+        budget: WorkBudget | None = None,
+    ) -> None:
         self.owner = owner
+        self.budget = budget  # the build's: what the patches make counts against it
         self.files = files
         self.folder = folder
         self.notes = notes
@@ -99,7 +108,7 @@ class Transformers:
                 return documents
             where = config.locate(("metadata", "namespace"))
             return [set_namespace(d, namespace, where) for d in documents]
-        return patched(documents, self._patches(kind, config, data))
+        return patched(documents, self._patches(kind, config, data), self.budget)
 
     def _patches(self, kind: str, config: Document, data: dict[str, Any]) -> list[Patch]:
         target = data.get("target") if isinstance(data.get("target"), dict) else None

@@ -354,7 +354,7 @@ class KustomizeBuilder:
     def _transformed(self, result: FolderBuild, kdoc: Document) -> list[Document]:
         from cilium_lint.builtin_transformers import Transformers  # built on this module
 
-        transformers = Transformers(kdoc, self.files, result.folder, result.notes)
+        transformers = Transformers(kdoc, self.files, result.folder, result.notes, self.budget)
         documents = transformers.apply(result.documents)
         result.unmodelled.extend(transformers.not_applied)
         return documents
