@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from clitools import run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cilium_lint.escape import printable, printable_path, uri_path
 
@@ -93,6 +95,16 @@ def test_printable_escapes_controls_layout_and_bytes() -> None:
     assert printable_path(" ::x.yaml") == "./ ::x.yaml"
     assert printable_path("apps/::x.yaml") == "apps/::x.yaml"
     assert uri_path(os.fsdecode(b"a b/\xff\n.yaml")) == "a%20b/%FF%0A.yaml"
+
+
+@given(st.text(st.characters(exclude_categories=()), max_size=40))
+def test_printable_output_is_one_visible_utf8_line(text: str) -> None:
+    import unicodedata
+
+    shown = printable(text)
+    shown.encode("utf-8")  # strict: no surrogate left
+    assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") for c in shown)
+    assert printable(shown) == shown, "escaping is idempotent on its output"
 
 
 @pytest.mark.parametrize("fmt", ["text", "github"])
