@@ -364,7 +364,9 @@ class KustomizeBuilder:
 
         here = {*result.kustomization_order, kdoc.path}
         generated = [s for s in self.files.tree.sources if s.location.path in here]
-        replacer = Replacer(kdoc, self.files, result.folder, generated, result.unmodelled)
+        replacer = Replacer(
+            kdoc, self.files, result.folder, generated, result.unmodelled, self.budget
+        )
         return replacer.apply(result.documents)
 
     def _patches(self, kdoc: Document, folder: str, result: FolderBuild) -> list[Patch]:

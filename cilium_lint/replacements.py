@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cilium_lint.budget import WorkBudget
 from cilium_lint.document import Document, Location, Via
 from cilium_lint.kustomize import DerivedDocument, TreeFiles, selector_matches
 from cilium_lint.quoting import quote
@@ -246,8 +247,10 @@ class Replacer:
         folder: str,
         generated: list[ConfigSource],
         problems: list[Unmodelled],
+        budget: WorkBudget | None = None,
     ) -> None:
         self.owner = owner
+        self.budget = budget  # the build's: the copies replacements make count against it
         self.files = files
         self.folder = folder
         self.generated = generated
@@ -405,12 +408,16 @@ class Replacer:
         if mine is not None:
             derived, data = mine, mine.data  # derived here already: no copy per target
         else:
+            if self.budget is not None:
+                self.budget.copy(doc, value.location)
             data = copy.deepcopy(doc.data)
             derived = DerivedDocument.of(doc, data)
             self._mine[id(derived)] = derived
         for field_path in paths:
             if not isinstance(field_path, str):
                 continue
+            if self.budget is not None and isinstance(value.data, dict | list):
+                self.budget.charge(self.budget.size(value.data), value.location)
             steps = split_field_path(field_path)
             if not steps:
                 continue
