@@ -2,14 +2,15 @@
 
 Modelled on kustomize's replacement filter (api/filters/replacement): the source is the one
 object the selector picks among the build's objects and generated ConfigMaps/Secrets (none or
-several fail the build), its ``fieldPath`` (default ``metadata.name``) must hold a value, and
-``options.delimiter``/``index`` pick one part of a scalar. Each target selects objects by
-group, version, kind, name, namespace and label/annotation selectors, minus its ``reject``
-entries; a target field that is missing is skipped unless ``options.create``; a delimiter on
-the target replaces the part at ``index`` (a negative index prepends, one past the end
-appends). A scalar target keeps its type, as kustomize keeps the node's tag. Field paths split
-on dots outside ``[...]``; ``\\.`` is a literal dot; ``[name=value]`` picks a list element and
-``*`` every element (not with ``create``).
+several fail the build), or a literal ``sourceValue``; the source's ``fieldPath`` (default
+``metadata.name``) must hold a value, and ``options.delimiter``/``index`` pick one part of a
+scalar. Each target selects objects by group, version, kind, name, namespace and
+label/annotation selectors, minus its ``reject`` entries; a target field that is missing is
+skipped unless ``options.create``; a delimiter on the target replaces the part at ``index`` (a
+negative index prepends, one past the end appends). A scalar target keeps its type, as
+kustomize keeps the node's tag. Field paths split on dots outside ``[...]``; ``\\.`` is a
+literal dot; ``[name=value]`` picks a list element and ``*`` every element (not with
+``create``).
 
 A copied value keeps its provenance: it is located where the source writes it, reached through
 the replacement (``Location.via``), so a finding about it points at the text a reviewer must
@@ -337,9 +338,15 @@ class Replacer:
     ) -> list[Document]:
         source = replacement.get("source")
         targets = replacement.get("targets")
-        if not isinstance(source, dict) or not isinstance(targets, list):
+        literal = replacement.get("sourceValue")  # newer kustomize: a value written here
+        if not isinstance(targets, list) or (
+            not isinstance(source, dict) and not isinstance(literal, str)
+        ):
             raise ReplacementError("must specify a source and at least one target")
-        value = self._source_value(documents, source)
+        if isinstance(source, dict):
+            value = self._source_value(documents, source)
+        else:
+            value = _Value(literal, document.locate((*at, "sourceValue")))
         via = Via(document.locate(at), "copied here by kustomize replacements")
         value = _Value(value.data, value.location.with_via(via))
         changed = list(documents)

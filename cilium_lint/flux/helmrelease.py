@@ -254,13 +254,25 @@ def _merge_target_path(
         unmodelled.append(
             Unmodelled(
                 where,
-                f"targetPath {quote(target)}: Helm's --set parser reads this value with syntax "
-                "cilium-lint does not model (a list, an index or a key without value); it was "
-                "taken as one text value",
+                f"targetPath {quote(target)}: helm-controller hands this value to Helm's --set "
+                "parser, which reads it as a list or an index, or refuses it (a part after a "
+                "comma without `=` fails the release); not modelled here, taken as one text "
+                "value",
                 identity,
             )
         )
         return
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        unmodelled.append(
+            Unmodelled(
+                where,
+                f"targetPath {quote(target)}: the value is quoted; current helm-controller "
+                "trims the quotes and sets a string (applied so here), older versions keep "
+                "the quotes as part of the value",
+                f"{identity}#quoted",
+                applied=True,
+            )
+        )
     for path, value in parsed:
         values.merge(value, document, (), path)
     if len(parsed) > 1:
