@@ -234,3 +234,13 @@ def test_sarif_with_notifications_is_valid(tmp_path: Path) -> None:
     assert not errors, "\n".join(errors)
     found = run_multitool(tmp_path / "out.sarif", tmp_path / "mt", rule_kind="Sarif;Gh")
     assert not found, format_results(found)
+
+
+def test_statistics_text_lists_the_notices(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, SILENCING["ignore-family"][0])
+    result = run_cli("--no-cache", "--statistics", ".", cwd=tree)
+    assert result.returncode == 0
+    assert any(
+        t.startswith(".cilium-lint.yaml:1") and ": notice: " in t
+        for t in result.stdout.splitlines()
+    ), result.stdout

@@ -39,7 +39,7 @@ def statistics_data(report: Report) -> list[dict[str, Any]]:
 
 def to_statistics_text(report: Report) -> str:
     """``count  id  name  severity`` aligned, one rule a line, then the summary line."""
-    from cilium_lint.report.text import summary
+    from cilium_lint.report.text import notice_lines, summary
 
     rows = [(str(r.count), r.rule_id, r.name, r.severity.value) for r in rule_counts(report)]
     lines = []
@@ -51,6 +51,7 @@ def to_statistics_text(report: Report) -> str:
                 f"{count.rjust(widths[0])}  {rule_id.ljust(widths[1])}  "
                 f"{name.ljust(widths[2])}  {severity}"
             )
+    lines += notice_lines(report)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 

@@ -48,6 +48,15 @@ def summary(report: Report) -> str:
     return f"Found {', '.join(parts)} in {_plural(touched, 'file')} ({files} checked{extra})."
 
 
+def notice_lines(report: Report, *, color: bool = False) -> list[str]:
+    """One ``file:line: notice: ...`` line per configuration notice."""
+    lines = []
+    for notice in report.notices:
+        text = f"{printable_path(notice.where)}: notice: {printable(notice.message)}"
+        lines.append(f"{_COLORS[Severity.WARNING]}{text}{_RESET}" if color else text)
+    return lines
+
+
 def to_text(report: Report, *, color: bool = False) -> str:
     lines: list[str] = []
     for finding in report.findings:
@@ -67,8 +76,6 @@ def to_text(report: Report, *, color: bool = False) -> str:
             lines.append(f"{_DIM}{note}{_RESET}" if color else note)
     for skipped in report.skipped:
         lines.append(f"{printable_path(skipped.display)}: skipped: {printable(skipped.reason)}")
-    for notice in report.notices:
-        text = f"{printable_path(notice.where)}: notice: {printable(notice.message)}"
-        lines.append(f"{_COLORS[Severity.WARNING]}{text}{_RESET}" if color else text)
+    lines += notice_lines(report, color=color)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
