@@ -15,10 +15,11 @@ from cilium_lint import __version__, suppress
 from cilium_lint.bootstrap import bootstrap_releases
 from cilium_lint.budget import WorkBudget
 from cilium_lint.cache import ParseCache
+from cilium_lint.cilium.hidden import hidden_values
 from cilium_lint.config import Config, ConfigError
 from cilium_lint.discover import SkippedPath, discover, display_path
 from cilium_lint.document import Location
-from cilium_lint.facts import Facts, gather
+from cilium_lint.facts import Facts, gather, policy_keys
 from cilium_lint.flux.graph import Graph, Scope, base_document, build_graph, runs_cilium_lb_ipam
 from cilium_lint.globs import GlobTable
 from cilium_lint.loader import load_files
@@ -190,6 +191,8 @@ def scope_facts(
         facts.bootstrap = [
             b for b in bootstrap if graph.nearest_scope(b.release.obj.doc.path) in (None, scope)
         ]
+        # The value rules judge the bootstrap copies too, so CL018 names what they cannot see.
+        facts.hidden += hidden_values(facts.bootstrap, policy_keys(scope_config))
         result.append((name, facts, scope_config))
     with_cilium = [bool(facts.cilium or facts.bootstrap) for _, facts, _ in result]
     for index, (scope, (_, facts, _)) in enumerate(zip(scopes, result, strict=True)):

@@ -64,10 +64,14 @@ def expected_leaves(values: dict[str, Any], prefix: Path = ()) -> list[tuple[Pat
     return leaves
 
 
+def policy_keys(config: Config) -> list[Path]:
+    """The keys of the Cilium values the policy enforces."""
+    return [path for path, _ in expected_leaves(config.cilium.values)]
+
+
 def gather(tree: Tree, config: Config) -> Facts:
     found = releases(tree)
     cilium = cilium_releases(found)
-    policy_keys = [path for path, _ in expected_leaves(config.cilium.values)]
     return Facts(
         tree=tree,
         config=config,
@@ -75,5 +79,5 @@ def gather(tree: Tree, config: Config) -> Facts:
         cilium=cilium,
         pools=pools(tree),
         requests=requests(tree, found),
-        hidden=hidden_values(cilium, policy_keys),
+        hidden=hidden_values(cilium, policy_keys(config)),
     )
