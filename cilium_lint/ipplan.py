@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from cilium_lint.cilium.cluster import release_for
 from cilium_lint.escape import printable
+from cilium_lint.lbipam import intervals as lines
 from cilium_lint.lbipam import sharing
 from cilium_lint.lbipam.pools import IPAddress, IPNetwork, Pool
 from cilium_lint.lbipam.requests import LoadBalancerRequest
@@ -88,13 +90,28 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """Both merged (sorted, disjoint): a walk through the two lists."""
     found = []
-    for low_a, high_a in a:
-        for low_b, high_b in b:
-            low, high = max(low_a, low_b), min(high_a, high_b)
-            if low <= high:
-                found.append((low, high))
+    i = j = 0
+    while i < len(a) and j < len(b):
+        low, high = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if low <= high:
+            found.append((low, high))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
     return _merge(found)
+
+
+def _holds(intervals: list[Interval], value: int) -> bool:
+    """``value`` lies in one of the merged ``intervals``."""
+    index = bisect_right(intervals, (value, _AFTER)) - 1
+    return index >= 0 and value <= intervals[index][1]
+
+
+# Sorts after every interval starting at the same value (addresses are below 2**128).
+_AFTER = 1 << 200
 
 
 def _size(intervals: list[Interval]) -> int:
@@ -137,10 +154,10 @@ class _PoolShape:
     unknown: bool = False  # serving, with a block whose range is not known here
 
     def holds(self, ip: IPAddress) -> bool:
-        return any(low <= int(ip) <= high for low, high in self.spans.get(ip.version, []))
+        return _holds(self.spans.get(ip.version, []), int(ip))
 
     def serves(self, ip: IPAddress) -> bool:
-        return any(low <= int(ip) <= high for low, high in self.servable.get(ip.version, []))
+        return _holds(self.servable.get(ip.version, []), int(ip))
 
 
 def _shape(pool: Pool, cluster: str | None) -> _PoolShape:
@@ -150,11 +167,9 @@ def _shape(pool: Pool, cluster: str | None) -> _PoolShape:
             spans[block.first.version].append((int(block.first), int(block.last)))
     merged = {version: _merge(found) for version, found in spans.items()}
     # An address is reserved only when no block of the pool serves it (overlapping blocks).
+    contained = lines.Union(block.contained() for block in pool.blocks)
     reserved = frozenset(
-        r
-        for block in pool.blocks
-        for r in block.reserved
-        if not any(other.contains(r) for other in pool.blocks)
+        r for block in pool.blocks for r in block.reserved if lines.key(r) not in contained
     )
     servable: dict[int, list[Interval]] = {}
     if pool.serving:
@@ -164,20 +179,21 @@ def _shape(pool: Pool, cluster: str | None) -> _PoolShape:
     return _PoolShape(pool, cluster, merged, servable, reserved, pool.serving and pool.unknown)
 
 
-def _punch(intervals: list[Interval], holes: Sequence[int]) -> list[Interval]:
-    """``intervals`` without the single addresses in ``holes``."""
-    result = list(intervals)
-    for hole in holes:
-        updated: list[Interval] = []
-        for low, high in result:
-            if low <= hole <= high:
-                if low < hole:
-                    updated.append((low, hole - 1))
-                if hole < high:
-                    updated.append((hole + 1, high))
-            else:
-                updated.append((low, high))
-        result = updated
+def _punch(spans: list[Interval], holes: Sequence[int]) -> list[Interval]:
+    """``spans`` (merged) without the single addresses in ``holes`` (sorted): one walk."""
+    result: list[Interval] = []
+    next_hole = 0
+    for low, high in spans:
+        while next_hole < len(holes) and holes[next_hole] < low:
+            next_hole += 1
+        while next_hole < len(holes) and holes[next_hole] <= high:
+            hole = holes[next_hole]
+            if low < hole:
+                result.append((low, hole - 1))
+            low = hole + 1
+            next_hole += 1
+        if low <= high:
+            result.append((low, high))
     return result
 
 
@@ -207,12 +223,8 @@ def _sharing_marks(
     for group in groups.values():
         if len({r.owner for r in group}) < 2:
             continue
-        clash = any(
-            sharing.conflict(a, b, protocols=protocols) is not None
-            for i, b in enumerate(group)
-            for a in group[:i]
-            if a.owner != b.owner
-        )
+        # Any pair LB-IPAM will not share, found through the index CL204 uses.
+        clash = next(sharing.first_conflicts(group, protocols=protocols), None) is not None
         marks.update((id(r), DUPLICATE if clash else SHARED) for r in group)
     return marks
 
@@ -248,22 +260,19 @@ def build_plan(facts: Facts) -> AddressPlan:
     shared = _sharing_marks(requests, sharing.protocol_aware(facts.cilium))
     shapes = [_shape(pool, _cluster(facts, pool.obj.doc.path)) for pool in facts.pools]
     policy = list(facts.policy_pools)
+    index = _RequestIndex(requests)
+    policy_union = lines.Union(lines.network_span(n) for n in policy)
 
     def in_policy(ip: IPAddress) -> bool:
-        return any(ip.version == n.version and ip in n for n in policy)
+        return lines.key(ip) in policy_union
 
-    def served(ip: IPAddress, cluster: str | None) -> bool:
-        """A tree pool serves it, or may (a block whose range is not known here)."""
-        return any(
-            (s.serves(ip) or s.unknown) and _same_cluster(s.cluster, cluster) for s in shapes
-        )
-
+    served = _Served(shapes)
     pools: list[PlanPool] = []
     placed: set[int] = set()
     for shape in shapes:
-        pools.append(_tree_pool(shape, requests, shared, placed, in_policy if policy else None))
+        pools.append(_tree_pool(shape, index, shared, placed, in_policy if policy else None))
     for network in policy:
-        pools.append(_policy_pool(network, shapes, requests, shared, placed, served))
+        pools.append(_policy_pool(network, shapes, index, shared, placed, served.served))
     unpooled = []
     for request, _ in requests:
         if id(request) in placed:
@@ -275,9 +284,62 @@ def build_plan(facts: Facts) -> AddressPlan:
     return AddressPlan(tuple(pools), tuple(sorted(unpooled, key=_order)))
 
 
+class _RequestIndex:
+    """The requests sorted by address, to find those inside a range without a scan."""
+
+    def __init__(self, requests: list[tuple[LoadBalancerRequest, str | None]]) -> None:
+        self.requests = requests
+        keyed = sorted(
+            (lines.key(r.ip), n) for n, (r, _) in enumerate(requests) if r.ip is not None
+        )
+        self._keys = [k for k, _ in keyed]
+        self._numbers = [n for _, n in keyed]
+
+    def within(
+        self, spans: dict[int, list[Interval]]
+    ) -> list[tuple[LoadBalancerRequest, str | None]]:
+        """The requests whose IP lies in ``spans`` (per IP version), in their own order."""
+        numbers: list[int] = []
+        for version, low, high in ((v, lo, hi) for v, found in spans.items() for lo, hi in found):
+            shift = lines.key(_address(version, 0))
+            start = bisect_left(self._keys, shift + low)
+            stop = bisect_right(self._keys, shift + high)
+            numbers.extend(self._numbers[start:stop])
+        return [self.requests[n] for n in sorted(set(numbers))]
+
+
+def _address(version: int, value: int) -> IPAddress:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
+class _Served:
+    """Whether an enabled tree pool of a cluster serves an IP, or may (a block whose range is
+    not known here); pools of no known cluster count for every cluster."""
+
+    def __init__(self, shapes: list[_PoolShape]) -> None:
+        spans: dict[str | None, list[Interval]] = defaultdict(list)
+        self._unknown: set[str | None] = set()
+        for shape in shapes:
+            for version, found in shape.servable.items():
+                shift = lines.key(_address(version, 0))
+                spans[shape.cluster].extend((shift + low, shift + high) for low, high in found)
+            if shape.unknown:
+                self._unknown.add(shape.cluster)
+        self._own = {cluster: lines.Union(found) for cluster, found in spans.items()}
+        self._any = lines.Union(i for found in spans.values() for i in found)
+
+    def served(self, ip: IPAddress, cluster: str | None) -> bool:
+        point = lines.key(ip)
+        if cluster is None:
+            return bool(self._unknown) or point in self._any
+        if cluster in self._unknown or None in self._unknown:
+            return True
+        return any(point in self._own[c] for c in (cluster, None) if c in self._own)
+
+
 def _tree_pool(
     shape: _PoolShape,
-    requests: list[tuple[LoadBalancerRequest, str | None]],
+    index: _RequestIndex,
     sharing: dict[int, str],
     placed: set[int],
     in_policy: Callable[[IPAddress], bool] | None,
@@ -285,7 +347,7 @@ def _tree_pool(
     pool = shape.pool
     entries: list[PlanEntry] = []
     used: dict[int, set[int]] = defaultdict(set)
-    for request, cluster in requests:
+    for request, cluster in index.within(shape.spans):
         ip = request.ip
         if ip is None or not shape.holds(ip) or not _same_cluster(shape.cluster, cluster):
             continue
@@ -323,7 +385,7 @@ def _tree_pool(
 def _policy_pool(
     network: IPNetwork,
     shapes: list[_PoolShape],
-    requests: list[tuple[LoadBalancerRequest, str | None]],
+    index: _RequestIndex,
     sharing: dict[int, str],
     placed: set[int],
     served: Callable[[IPAddress, str | None], bool],
@@ -335,7 +397,7 @@ def _policy_pool(
     candidates = _intersect(own, tree) if has_tree_pools else _network_intervals(network)
     entries = []
     used: set[int] = set()
-    for request, cluster in requests:
+    for request, cluster in index.within({network.version: own}):
         ip = request.ip
         if ip is None or ip.version != network.version or ip not in network:
             continue

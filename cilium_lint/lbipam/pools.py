@@ -9,6 +9,7 @@ from typing import Any
 
 from cilium_lint.document import Location
 from cilium_lint.flux.text import is_unknown
+from cilium_lint.lbipam import intervals
 from cilium_lint.tree import KObject, Tree
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -44,6 +45,14 @@ class PoolBlock:
         if self.first is None or self.last is None or ip.version != self.first.version:
             return False
         return int(self.first) <= int(ip) <= int(self.last) and ip not in self.reserved
+
+    def contained(self) -> tuple[int, int]:
+        """What :meth:`contains` holds, as an interval of ``intervals.key`` (low > high when
+        nothing), for look-ups that must not scan every block."""
+        if self.first is None or self.last is None or self.first.version != self.last.version:
+            return (1, 0)
+        low, high = intervals.key(self.first), intervals.key(self.last)
+        return (low + (self.first in self.reserved), high - (self.last in self.reserved))
 
     def within(self, network: IPNetwork) -> bool:
         if self.first is None or self.last is None or self.first.version != network.version:

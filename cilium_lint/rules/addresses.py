@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from cilium_lint.lbipam import sharing
+from cilium_lint.lbipam import intervals, sharing
 from cilium_lint.lbipam.pools import IPAddress, Pool, PoolBlock
 from cilium_lint.lbipam.requests import LoadBalancerRequest
 from cilium_lint.quoting import quote
@@ -104,9 +104,10 @@ class OutsidePolicyPool:
         if not pools:
             return
         shown = ", ".join(str(p) for p in pools)
+        inside = intervals.Union(intervals.network_span(pool) for pool in pools)
         for request in _checked(facts):
             assert request.ip is not None
-            if any(request.ip in pool for pool in pools if pool.version == request.ip.version):
+            if intervals.key(request.ip) in inside:
                 continue
             yield Hit(
                 f"{request.ip} requested by {_describe(request)} is outside the policy pool "
@@ -152,12 +153,16 @@ class OutsideTreePools:
         blocks = [(pool, block) for pool in facts.pools for block in pool.blocks]
         # A block whose range is a Flux variable not known here may serve any IP.
         unknown = any(b.unknown and p.serving for p, b in blocks)
+        if unknown:
+            return
+        served = intervals.Union(b.contained() for p, b in blocks if p.serving)
+        why = _Why(blocks)
         for request in _checked(facts):
             ip = request.ip
             assert ip is not None
-            if unknown or any(b.contains(ip) and p.serving for p, b in blocks):
+            if intervals.key(ip) in served:
                 continue
-            message, related = self._why(ip, blocks)
+            message, related = why.explain(ip)
             yield Hit(
                 f"{ip} requested by {_describe(request)} {message}",
                 request.location,
@@ -165,36 +170,60 @@ class OutsideTreePools:
                 related,
             )
 
-    @staticmethod
-    def _why(
-        ip: IPAddress, blocks: list[tuple[Pool, PoolBlock]]
-    ) -> tuple[str, tuple[Related, ...]]:
-        if not blocks:
+
+class _Why:
+    """Why an IP no block serves is not served: the first block (in order) that reserves it or
+    holds it in a pool that does not serve, looked up without scanning every block."""
+
+    def __init__(self, blocks: list[tuple[Pool, PoolBlock]]) -> None:
+        self._blocks = blocks
+        self._reserved: dict[IPAddress, int] = {}
+        for index, (_, block) in enumerate(blocks):
+            if block.first is not None and block.last is not None:
+                for ip in block.reserved:
+                    self._reserved.setdefault(ip, index)
+        self._idle = intervals.FirstCover(
+            [
+                (*block.contained(), index)
+                for index, (pool, block) in enumerate(blocks)
+                if pool.rejected or pool.disabled
+            ]
+        )
+        usable = [b for _, b in blocks if b.usable]
+        self._listed = (
+            ", ".join(b.text for b in usable[:4]) + (", ..." if len(usable) > 4 else "")
+            if usable
+            else ""
+        )
+
+    def explain(self, ip: IPAddress) -> tuple[str, tuple[Related, ...]]:
+        if not self._blocks:
             return "is not served: no CiliumLoadBalancerIPPool in the tree has a block", ()
-        for pool, block in blocks:
-            if block.first is not None and block.last is not None and ip in block.reserved:
-                which = "first" if ip == block.first else "last"
-                return (
-                    f"is the {which} address of {block.text}, which pool "
-                    f'{block.pool.name} reserves (allowFirstLastIPs: "No")',
-                    (Related(block.location, f"block {block.text} of pool {block.pool.name}"),),
-                )
-            if block.contains(ip) and pool.rejected:
+        reserving = self._reserved.get(ip)
+        idle = self._idle.get(intervals.key(ip))
+        if reserving is not None and (idle is None or reserving < idle):
+            block = self._blocks[reserving][1]
+            which = "first" if ip == block.first else "last"
+            return (
+                f"is the {which} address of {block.text}, which pool "
+                f'{block.pool.name} reserves (allowFirstLastIPs: "No")',
+                (Related(block.location, f"block {block.text} of pool {block.pool.name}"),),
+            )
+        if idle is not None:
+            pool, block = self._blocks[idle]
+            if pool.rejected:
                 return (
                     f"is only in pool {block.pool.name}, which the API server rejects "
                     '(allowFirstLastIPs must be the string "Yes" or "No")',
                     (Related(block.location, f"block {block.text} of rejected pool"),),
                 )
-            if block.contains(ip) and pool.disabled:
-                return (
-                    f"is only in pool {block.pool.name}, which is disabled",
-                    (Related(block.location, f"block {block.text} of disabled pool"),),
-                )
-        usable = [b for _, b in blocks if b.usable]
-        if not usable:
+            return (
+                f"is only in pool {block.pool.name}, which is disabled",
+                (Related(block.location, f"block {block.text} of disabled pool"),),
+            )
+        if not self._listed:
             return "is not served: no CiliumLoadBalancerIPPool block in the tree is valid", ()
-        listed = ", ".join(b.text for b in usable[:4]) + (", ..." if len(usable) > 4 else "")
-        return f"is outside every CiliumLoadBalancerIPPool block ({listed})", ()
+        return f"is outside every CiliumLoadBalancerIPPool block ({self._listed})", ()
 
 
 class DuplicateAddress:
@@ -265,9 +294,13 @@ class PoolOutsidePolicy:
         if not policy:
             return
         shown = ", ".join(str(p) for p in policy)
+        inside = intervals.Disjoint(intervals.network_span(p) for p in policy)
         for pool in facts.pools:
             for block in pool.blocks:
-                if not block.usable or any(block.within(p) for p in policy):
+                if not block.usable:
+                    continue
+                assert block.first is not None and block.last is not None
+                if inside.within(intervals.key(block.first), intervals.key(block.last)):
                     continue
                 yield Hit(
                     f"block {block.text} of pool {pool.obj.name} lies outside the policy pool "

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from cilium_lint.lbipam import intervals
 from cilium_lint.lbipam.pools import IPNetwork, Pool, PoolBlock
 from cilium_lint.rules.api import Hit, NoParams, Related, RuleMeta, Severity
 from cilium_lint.rules.lbcommon import release_of
@@ -32,13 +33,11 @@ def _span(a: PoolBlock, b: PoolBlock) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
-def _overlaps(a: PoolBlock, b: PoolBlock) -> bool:
-    if not (a.usable and b.usable) or a.first is None or b.first is None:
-        return False
-    assert a.last is not None and b.last is not None
-    if a.first.version != b.first.version:
-        return False
-    return int(a.first) <= int(b.last) and int(b.first) <= int(a.last)
+def _interval(block: PoolBlock) -> tuple[int, int]:
+    """The block's addresses; an empty interval (meeting nothing) when it is not usable."""
+    if not block.usable or block.first is None or block.last is None:
+        return (1, 0)
+    return (intervals.key(block.first), intervals.key(block.last))
 
 
 class PoolOverlap:
@@ -66,26 +65,31 @@ class PoolOverlap:
         # Pools of different clusters never meet; a pool no single cluster claims meets all.
         placed = [(_cluster_key(facts, p), p, block) for p in facts.pools for block in p.blocks]
         placed.sort(key=lambda item: (item[2].location.path, item[2].location.span))
-        for index, (cluster, pool, block) in enumerate(placed):
-            for other_cluster, other_pool, other in placed[:index]:
-                if cluster and other_cluster and cluster != other_cluster:
-                    continue
-                if not _overlaps(block, other):
-                    continue
-                if other_pool is pool:
-                    where = f"block {other.text} of the same pool"
-                    effect = f"LB-IPAM marks pool {pool.obj.name} PoolConflict"
-                else:
-                    where = f"block {other.text} of pool {other_pool.obj.name}"
-                    effect = "LB-IPAM marks the newer of the two pools PoolConflict"
-                yield Hit(
-                    f"block {block.text} of pool {pool.obj.name} overlaps {where} "
-                    f"({_span(block, other)}); {effect} and disables all its ranges",
-                    block.location,
-                    f"{pool.obj.ref}#/spec/blocks/{block.index}",
-                    (Related(other.location, f"overlapping block {other.text}"),),
-                )
-                break
+        # Each block is reported once, against the first block (in file order) it overlaps.
+        spans = [_interval(block) for _, _, block in placed]
+        first = intervals.first_overlaps(
+            [
+                (span[0], span[1], cluster)
+                for (cluster, _, _), span in zip(placed, spans, strict=True)
+            ]
+        )
+        for (_, pool, block), earlier in zip(placed, first, strict=True):
+            if earlier is None:
+                continue
+            _, other_pool, other = placed[earlier]
+            if other_pool is pool:
+                where = f"block {other.text} of the same pool"
+                effect = f"LB-IPAM marks pool {pool.obj.name} PoolConflict"
+            else:
+                where = f"block {other.text} of pool {other_pool.obj.name}"
+                effect = "LB-IPAM marks the newer of the two pools PoolConflict"
+            yield Hit(
+                f"block {block.text} of pool {pool.obj.name} overlaps {where} "
+                f"({_span(block, other)}); {effect} and disables all its ranges",
+                block.location,
+                f"{pool.obj.ref}#/spec/blocks/{block.index}",
+                (Related(other.location, f"overlapping block {other.text}"),),
+            )
 
 
 def _networks(value: Any) -> list[IPNetwork]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from cilium_lint.lbipam import intervals
 from cilium_lint.lbipam.pools import Pool
 from cilium_lint.lbipam.requests import LoadBalancerRequest
 from cilium_lint.lbipam.selectors import Verdict, evaluate, parse_selector, service_labels
@@ -80,17 +81,26 @@ class PoolSelectorMismatch:
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         injected = facts.tree.memo("injected-label-keys", lambda: injected_label_keys(facts.tree))
+        pools = facts.pools
+        # Which serving pools hold an IP, without scanning every block for every request.
+        holders = intervals.Holders(
+            [
+                (*block.contained(), number)
+                for number, pool in enumerate(pools)
+                if pool.serving
+                for block in pool.blocks
+            ]
+        )
+        unknown_pools = [p for p in pools if p.serving and p.unknown]
         for request in facts.requests:
             if request.ip is None or request.labels is None:
                 continue
-            ip = request.ip
-            holding = [
-                p for p in facts.pools if p.serving and any(b.contains(ip) for b in p.blocks)
-            ]
+            numbers = dict.fromkeys(holders.get(intervals.key(request.ip)))
+            holding = [pools[number] for number in numbers]
             if not holding:
                 continue  # CL203 reports an IP that no enabled pool holds
             # A pool with a block whose range is not known here may hold the IP too.
-            maybe = [p for p in facts.pools if p.serving and p.unknown and p not in holding]
+            maybe = [p for p in unknown_pools if p not in holding]
             labels, unknown = service_labels(
                 request.labels, request.namespace, request.service_name
             )
