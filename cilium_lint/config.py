@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 
+from cilium_lint.parse_budget import MAX_FILE_SIZE_CEILING
 from cilium_lint.document import Document
 from cilium_lint.rules.api import Severity
 from cilium_lint.safepath import repository_root
@@ -119,7 +120,13 @@ class Config(_Strict):
         description="Glob pattern -> rule ids or prefixes not reported for matching files.",
     )
     fail_on: Severity = Field(Severity.ERROR, alias="fail-on")
-    max_file_size: int = Field(8 * 1024 * 1024, alias="max-file-size", gt=0)
+    max_file_size: int = Field(
+        8 * 1024 * 1024,
+        alias="max-file-size",
+        gt=0,
+        le=MAX_FILE_SIZE_CEILING,
+        description="Largest YAML file read, in bytes (at most 64 MiB).",
+    )
     strict_graph: bool = Field(
         False,
         alias="strict-graph",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from cilium_lint.parse_budget import RunBudget
 from cilium_lint.cache import ParseCache, pack, unpack
 from cilium_lint.discover import FoundFile
 from cilium_lint.document import ParsedFile
@@ -60,7 +61,11 @@ def load_files(
     max_bytes: int,
     cache: ParseCache | None = None,
     jobs: int | None = None,
+    budget: RunBudget | None = None,
 ) -> list[ParsedFile]:
+    # Files are admitted as they come in (in parallel runs, in the order workers finish), and
+    # one past the run's budget is let go at once: the parsed tree never outgrows the budget.
+    budget = budget if budget is not None else RunBudget()
     results: list[ParsedFile | None] = [None] * len(found)
     # What must be parsed: (position, the file, its cache key and text, when it has them).
     todo: list[tuple[int, FoundFile, bytes | None, str | None]] = []
@@ -80,7 +85,7 @@ def load_files(
         else:
             parsed.text = text
             _release_text(parsed, item, max_bytes)
-            results[position] = parsed
+            results[position] = budget.admit(parsed, len(raw))
 
     def finish(index: int, parsed: ParsedFile) -> None:
         # Called as each file is parsed, so that its text can be let go before the next one is
@@ -89,8 +94,9 @@ def load_files(
         # Stored only when the file still held the bytes it was keyed by when it was parsed.
         if cache is not None and known_key is not None and parsed.text == known_text:
             cache.put(known_key, parsed)
+        size = len(parsed.text) if parsed.text is not None else 0
         _release_text(parsed, item, max_bytes)
-        results[position] = parsed
+        results[position] = budget.admit(parsed, size)
 
     _parse_all([item for _, item, _, _ in todo], max_bytes, jobs, finish)
     loaded = [r for r in results if r is not None]

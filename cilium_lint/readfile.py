@@ -74,6 +74,14 @@ def load_file(found: FoundFile, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedFil
         return _problem(found, "CL003", "not valid UTF-8 text (Kubernetes manifests must be UTF-8)")
     if "\x00" in text:
         return _problem(found, "CL003", "binary content (NUL bytes) in a YAML file")
-    parsed = parse_yaml(raw, found.display)
+    try:
+        parsed = parse_yaml(raw, found.display)
+    except MemoryError:
+        # Whatever the caps let through, one file never ends the run: the rest is still read.
+        return _problem(
+            found,
+            "CL005",
+            "file not read: reading it ran out of memory; its objects are not checked",
+        )
     parsed.text = text
     return parsed

@@ -23,6 +23,7 @@ import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cilium_lint.parse_budget import MAX_DOCUMENTS_PER_FILE, MAX_NODES_PER_FILE
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
 from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Numbers, Path, SourceMap, Span
@@ -252,6 +253,11 @@ class _Builder:
     def build(self, root: Node) -> Any:
         return self._node(root, (), None)
 
+    @property
+    def nodes(self) -> int:
+        """The nodes built so far (an alias not counted again)."""
+        return len(self._vpaths)
+
     def _node(self, node: Node, path: Path, key_span: Numbers | None) -> Any:
         if len(path) > MAX_DEPTH:
             raise _too_deep()
@@ -373,12 +379,68 @@ def _marked_problem(path: str, error: yaml.MarkedYAMLError) -> ParseProblem:
     return ParseProblem("CL001", _syntax_message(error), location)
 
 
+# From this size on, a file's documents and nodes are counted on the event stream (which holds
+# one event at a time) before any is composed: a composed node costs about a kilobyte until
+# its document is built, so a file over the caps must be refused before that.
+PRESCAN_FROM = 1024 * 1024
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
+
+
+def _over_caps(documents: int, nodes: int) -> str | None:
+    if documents > MAX_DOCUMENTS_PER_FILE:
+        return f"more than {MAX_DOCUMENTS_PER_FILE:,} documents in one file"
+    if nodes > MAX_NODES_PER_FILE:
+        return f"more than {MAX_NODES_PER_FILE:,} YAML nodes in one file"
+    return None
+
+
+def _refused(path: str, reason: str) -> ParsedFile:
+    result = ParsedFile(path)
+    result.problems.append(
+        ParseProblem(
+            "CL005",
+            f"file not read: {reason} (never a real set of manifests); its objects are not checked",
+            Location(path, Span(1, 1, 1, 1)),
+        )
+    )
+    return result
+
+
+def _prescan(source: bytes) -> str | None:
+    """Why the file is over the per-file caps, counted without composing it; None if it is
+    not (or is not valid YAML, which the parse then reports)."""
+    loader: Any = _Loader(source)
+    documents = nodes = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _NODE_EVENTS):
+                nodes += 1
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+            else:
+                continue
+            reason = _over_caps(documents, nodes)
+            if reason is not None:
+                return reason
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
 def parse_yaml(source: bytes, path: str) -> ParsedFile:
     """Every document of ``source``; problems become findings, never exceptions."""
     return _parse(source, path, 0)
 
 
 def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
+    if len(source) >= PRESCAN_FROM:
+        reason = _prescan(source)
+        if reason is not None:
+            return _refused(path, reason)
     result = ParsedFile(path)
     tolerant = False
     # Without a "*" there is no alias: the document is as big and as deep as it is written (the
@@ -387,8 +449,12 @@ def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
     while True:
         documents: list[Document] = []
         problems: list[ParseProblem] = []
+        nodes = 0
         try:
             for index, root in enumerate(_compose(source, tolerant)):
+                reason = _over_caps(index + 1, nodes)
+                if reason is not None:
+                    return _refused(path, reason)
                 builder = _Builder(path, line_offset, aliased)
                 try:
                     if aliased:
@@ -404,6 +470,10 @@ def _parse(source: bytes, path: str, line_offset: int) -> ParsedFile:
                         )
                     )
                     continue
+                nodes += builder.nodes
+                reason = _over_caps(index + 1, nodes)
+                if reason is not None:
+                    return _refused(path, reason)
                 builder.source_map.seal()
                 documents.append(Document(path, index, data, builder.source_map, _span(root)))
                 problems.extend(builder.problems)

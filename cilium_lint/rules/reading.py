@@ -104,20 +104,24 @@ READING_RULES = (
     _meta(
         "CL004",
         "file-too-large",
-        "YAML files stay under the size limit (max-file-size, 8 MiB by default).",
+        "YAML files stay under the size limit (max-file-size, 8 MiB by default, at most "
+        "64 MiB), and all files of a run under 256 MiB together.",
         "A manifest this large is almost always a mistake (a dump, a binary), and reading it "
-        "would slow every run.",
+        "would slow every run. A file read after the run's budget is used up is not read.",
         "Remove the file from the tree, exclude it, or raise max-file-size in the configuration.",
         "",
     ),
     _meta(
         "CL005",
         "yaml-too-complex",
-        "YAML documents do not nest or alias beyond reason.",
+        "YAML documents do not nest, alias or grow beyond reason.",
         "Aliases that expand exponentially (a 'billion laughs' document) or recursive aliases "
         "exhaust memory in the tools that read the file; such a document is never a real "
-        "manifest.",
-        "Write the values out instead of aliasing them, and remove recursive anchors.",
+        "manifest. Nor is a file of more than 10,000 documents or 500,000 YAML nodes; and a "
+        "run reads at most 2,000,000 nodes in all. What is over a limit is not read, and says "
+        "so here.",
+        "Write the values out instead of aliasing them, and remove recursive anchors; split or "
+        "exclude large generated files.",
         "a: &a [x, x, x]\nb: &b [*a, *a, *a]\n# ... ten levels deep\n",
     ),
     _meta(
