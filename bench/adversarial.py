@@ -18,12 +18,19 @@ Shapes (n at scale 1):
 * ``shared-ip``: n = 1,000 LoadBalancer Services asking for one IP with one sharing key, each
   on its own port (all may share), but the last on the first one's port;
 * ``exclude-globs``: n = 1,250 ``exclude`` patterns and 2n files, plus as many
-  ``per-file-ignores`` patterns.
+  ``per-file-ignores`` patterns;
+* ``pool-blocks``: n = 1,250 ``/30`` blocks in one pool, the last overlapping one (CL215);
+* ``requests-blocks``: n = 750 IPs in one Service annotation and n blocks, one IP unserved
+  (CL203, CL202, CL217);
+* ``ips-reserved``: ``cilium-lint ips`` over n = 1,250 ``/30`` blocks of a pool with
+  ``allowFirstLastIPs: "No"``;
+* ``documents``: n = 25,000 one-line documents in one file (past the 10,000-document cap).
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import resource
 import shutil
@@ -143,16 +150,65 @@ def exclude_globs(root: Path, n: int) -> None:
         )
 
 
+def _cidr(n: int) -> str:
+    return str(ipaddress.IPv4Network((int(ipaddress.IPv4Address("10.0.0.0")) + 4 * n, 30)))
+
+
+def _pool(blocks: list[str], spec: str = "") -> str:
+    return (
+        "apiVersion: cilium.io/v2\nkind: CiliumLoadBalancerIPPool\nmetadata:\n  name: big\n"
+        f"spec:\n{spec}  blocks:\n" + "".join(f"    - cidr: {b}\n" for b in blocks)
+    )
+
+
+POLICY = "lb-ipam:\n  pools:\n    - 10.0.0.0/8\n"
+
+
+def pool_blocks(root: Path, n: int) -> None:
+    _write(root, ".cilium-lint.yaml", POLICY)
+    _write(root, "pool.yaml", _pool([_cidr(i) for i in range(n)] + [_cidr(n // 2)]))
+
+
+def requests_blocks(root: Path, n: int) -> None:
+    _write(root, ".cilium-lint.yaml", POLICY)
+    _write(root, "pool.yaml", _pool([_cidr(i) for i in range(n)]))
+    base = int(ipaddress.IPv4Address("10.0.0.0"))
+    ips = [str(ipaddress.IPv4Address(base + 4 * i + 1)) for i in range(n)] + ["10.200.0.1"]
+    _write(
+        root,
+        "service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: many\n  namespace: apps\n"
+        f'  annotations:\n    lbipam.cilium.io/ips: "{",".join(ips)}"\n'
+        "spec:\n  type: LoadBalancer\n  ports:\n    - port: 80\n",
+    )
+
+
+def ips_reserved(root: Path, n: int) -> None:
+    _write(root, ".cilium-lint.yaml", POLICY)
+    _write(root, "pool.yaml", _pool([_cidr(i) for i in range(n)], '  allowFirstLastIPs: "No"\n'))
+
+
+def documents(root: Path, n: int) -> None:
+    _write(root, "documents.yaml", "--- {a: 1}\n" * n)
+
+
+# Shapes run through another subcommand than the lint.
+COMMANDS = {"ips-reserved": ["ips"]}
+
 SHAPES: dict[str, tuple[Callable[[Path, int], None], int]] = {
     "configmaps": (configmaps, 5000),
     "flux-kustomizations": (flux_kustomizations, 750),
     "flux-roots": (flux_roots, 300),
     "shared-ip": (shared_ip, 1000),
     "exclude-globs": (exclude_globs, 1250),
+    "pool-blocks": (pool_blocks, 1250),
+    "requests-blocks": (requests_blocks, 750),
+    "ips-reserved": (ips_reserved, 1250),
+    "documents": (documents, 25_000),
 }
 
 
-def cpu_seconds(tree: Path, code: Path, limit: int) -> float:
+def cpu_seconds(tree: Path, code: Path, limit: int, command: list[str] | None = None) -> float:
     """CPU time of one lint run in a fresh process (its children's rusage delta); a run past
     ``limit`` CPU seconds is stopped by the kernel and counts as ``limit``."""
 
@@ -161,7 +217,8 @@ def cpu_seconds(tree: Path, code: Path, limit: int) -> float:
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
-        [sys.executable, "-m", "cilium_lint", str(tree), "--no-cache", "-j1"],
+        [sys.executable, "-m", "cilium_lint", *(command or [str(tree), "-j1"]), "--no-cache"]
+        + ([str(tree)] if command else []),
         cwd=code,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -195,7 +252,9 @@ def main() -> int:
             shutil.rmtree(tree, ignore_errors=True)
             tree.mkdir(parents=True)
             make(tree, size)
-            times.append(min(cpu_seconds(tree, args.code.resolve(), args.limit), args.limit))
+            command = COMMANDS.get(name)
+            spent = cpu_seconds(tree, args.code.resolve(), args.limit, command)
+            times.append(min(spent, args.limit))
             shutil.rmtree(tree, ignore_errors=True)
         ratio = times[1] / times[0] if times[0] else float("inf")
         shown = [f">{t:.0f}" if t >= args.limit else f"{t:.2f}" for t in times]

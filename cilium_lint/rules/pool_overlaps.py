@@ -63,7 +63,8 @@ class PoolOverlap:
 
     def check(self, facts: Facts, params: BaseModel) -> Iterator[Hit]:
         # Pools of different clusters never meet; a pool no single cluster claims meets all.
-        placed = [(_cluster_key(facts, p), p, block) for p in facts.pools for block in p.blocks]
+        keys = [(_cluster_key(facts, p), p) for p in facts.pools]
+        placed = [(key, p, block) for key, p in keys for block in p.blocks]
         placed.sort(key=lambda item: (item[2].location.path, item[2].location.span))
         # Each block is reported once, against the first block (in file order) it overlaps.
         spans = [_interval(block) for _, _, block in placed]
