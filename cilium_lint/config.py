@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 
-from cilium_lint.parse_budget import MAX_FILE_SIZE_CEILING
 from cilium_lint.document import Document
+from cilium_lint.parse_budget import MAX_FILE_SIZE_CEILING
 from cilium_lint.rules.api import Severity
 from cilium_lint.safepath import repository_root
 from cilium_lint.yamlload import parse_yaml

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from cilium_lint.parse_budget import RunBudget
 from cilium_lint.cache import ParseCache, pack, unpack
 from cilium_lint.discover import FoundFile
 from cilium_lint.document import ParsedFile
+from cilium_lint.parse_budget import RunBudget
 from cilium_lint.readfile import decode_text, load_file, read_bytes
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from cilium_lint.parse_budget import MAX_DOCUMENTS_PER_FILE, MAX_NODES_PER_FILE
 from cilium_lint.document import Document, Location, ParsedFile, ParseProblem
+from cilium_lint.parse_budget import MAX_DOCUMENTS_PER_FILE, MAX_NODES_PER_FILE
 from cilium_lint.quoting import quote
 from cilium_lint.sourcemap import Numbers, Path, SourceMap, Span
 
