@@ -384,6 +384,30 @@ def test_a_huge_replacement_is_refused_before_it_is_made(tmp_path: Path) -> None
     assert_real_finding_kept(report)
 
 
+@pytest.mark.parametrize("operator", ["##", "#", "%%", "%"])
+def test_a_glob_trim_made_to_stall_is_refused(tmp_path: Path, operator: str) -> None:
+    # Every prefix (or suffix) is tried against the glob and each '*' scans it: the square of
+    # 50,000 bytes times the pattern would take hours.
+    _substituted_tree(tmp_path, "a" * 50_000, "${BOMB" + operator + "*a*a*a*b}")
+    result, report = run_limited(tmp_path)
+    assert result.returncode == 1
+    overruns = found(report, "CL016")
+    assert [(p, line) for p, line, _ in overruns] == [("attack/widget.yaml", 6)]
+    assert "trimming a 50,000-byte value" in overruns[0][2]
+    assert_real_finding_kept(report)
+
+
+def test_ordinary_glob_trims_stay_within_the_limit() -> None:
+    variables = {
+        "HOST": Variable("HOST", "gateway.internal.example.com" * 8),
+        "FILE": Variable("FILE", "values." + "x" * 200 + ".yaml"),
+    }
+    assert substitute("${HOST%%.*}", variables).text == "gateway"
+    assert substitute("${FILE##*.}", variables).text == "yaml"
+    with pytest.raises(BudgetExceeded, match="steps"):
+        substitute("${FILE##*" + "a*" * 10 + "}", {"FILE": Variable("FILE", "a" * 5000)})
+
+
 def test_a_normal_tree_is_far_below_the_limits() -> None:
     from cilium_lint.budget import TOTAL_BYTES, UNIT_BYTES
     from cilium_lint.config import Config
